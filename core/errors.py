@@ -52,3 +52,128 @@ class OutOfRange(CoreError):
             f"{name} must lie between {low} and {high}; got {value}.",
             name=name, value=value, low=low, high=high,
         )
+
+
+# ---- Errors of the lesson computations (toy, imaging, worked example, BatchNorm) ----
+
+
+class BadChoice(CoreError):
+    def __init__(self, name: str, value, options):
+        super().__init__(
+            "bad_choice",
+            f"{name} must be one of {', '.join(map(str, options))}; got {value!r}.",
+            name=name, value=value, options=tuple(options),
+        )
+
+
+class BadShape(CoreError):
+    def __init__(self, name: str, got: tuple, expected: tuple):
+        super().__init__(
+            "bad_shape",
+            f"{name} must have shape {expected}; got {got}.",
+            name=name, got=tuple(got), expected=tuple(expected),
+        )
+
+
+class NotANumber(CoreError):
+    def __init__(self, name: str):
+        super().__init__(
+            "not_a_number",
+            f"{name} must hold finite numbers only (no text, NaN or infinity).",
+            name=name,
+        )
+
+
+class NotAnImage(CoreError):
+    def __init__(self):
+        super().__init__("not_an_image", "The file could not be read as an image.")
+
+
+class ImageFormat(CoreError):
+    def __init__(self, fmt: str, allowed):
+        super().__init__(
+            "image_format",
+            f"Images must be {' or '.join(allowed)}; this file is {fmt}.",
+            format=fmt, allowed=tuple(allowed),
+        )
+
+
+class FileTooLarge(CoreError):
+    def __init__(self, size: int, limit: int):
+        super().__init__(
+            "file_too_large",
+            f"The file has {size:,} bytes; the limit is {limit:,} bytes.",
+            size=size, limit=limit,
+        )
+
+
+class ImageTooSmall(CoreError):
+    def __init__(self, width: int, height: int, minimum: int):
+        super().__init__(
+            "image_too_small",
+            f"The image is {width}×{height} pixels; each side needs at least {minimum}.",
+            width=width, height=height, minimum=minimum,
+        )
+
+
+class ImageTooLarge(CoreError):
+    def __init__(self, width: int, height: int, maximum: int):
+        super().__init__(
+            "image_too_large",
+            f"The image is {width}×{height} pixels; each side may have at most {maximum}.",
+            width=width, height=height, maximum=maximum,
+        )
+
+
+class BatchNormOneValue(CoreError):
+    def __init__(self, n: int, height: int, width: int):
+        super().__init__(
+            "bn_one_value",
+            f"BatchNorm in training mode needs more than one value per channel; a batch of {n} "
+            f"with {height}×{width} maps gives N·H·W = {n * height * width}. "
+            "Use a larger batch or larger maps, or switch to eval mode.",
+            n=n, height=height, width=width,
+        )
+
+
+class BadChoice(CoreError):
+    def __init__(self, name: str, value, choices):
+        super().__init__(
+            "bad_choice",
+            f"{name} must be one of {', '.join(map(str, choices))}; got {value!r}.",
+            name=name, value=value, choices=tuple(choices),
+        )
+
+
+class DataMissing(CoreError):
+    def __init__(self, dataset: str, path: str):
+        super().__init__(
+            "data_missing",
+            f"The {dataset} files were not found under {path!r}. Nothing is downloaded: put the "
+            "four IDX files (train-images-idx3-ubyte[.gz], train-labels-idx1-ubyte[.gz], "
+            "t10k-images-idx3-ubyte[.gz], t10k-labels-idx1-ubyte[.gz]) there.",
+            dataset=dataset, path=path,
+        )
+
+
+class BadDataFile(CoreError):
+    def __init__(self, path: str, reason: str):
+        super().__init__("bad_data_file", f"{path} is not a valid IDX file: {reason}.", path=path, reason=reason)
+
+
+class DeviceUnavailable(CoreError):
+    def __init__(self, device: str):
+        super().__init__(
+            "device_unavailable",
+            f"The device {device!r} is not available on this machine; use 'auto' or 'cpu'.",
+            device=device,
+        )
+
+
+class TimeLimit(CoreError):
+    def __init__(self, seconds: float):
+        super().__init__(
+            "time_limit",
+            f"Training stopped after the wall-time limit of {seconds:g} s; the curve so far is kept.",
+            seconds=seconds,
+        )

@@ -1,0 +1,12 @@
+"""Residual Lab: the entry point. Language control, navigation, device badge; pages do the rest."""
+
+import streamlit as st
+
+from ui import shell
+
+st.set_page_config(page_title="Residual Lab", page_icon="🔗", layout="wide")
+
+lang = shell.language_control()
+page = shell.navigation(lang)
+shell.device_badge()
+page.run()

@@ -1,0 +1,195 @@
+"""Data sets as tensors: scikit-learn's digits (default), synthetic toys, and MNIST-style IDX files.
+
+Nothing is ever downloaded. Small data sets live whole on the training device and are batched by
+indexing with a seeded ``randperm``, which is faster than a ``DataLoader`` for tensors this small.
+"""
+
+from __future__ import annotations
+
+import gzip
+import math
+import threading
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from .errors import BadChoice, BadDataFile, DataMissing
+
+DATASETS = ("digits", "synthetic", "mnist", "fashion_mnist")
+SPLIT_SEED = 0  # the digits train/test split never depends on the training seed
+DIGITS_TEST = 360  # 20 % of 1,797 images, stratified: 1,437 train / 360 test
+
+
+@dataclass(frozen=True, eq=False)
+class Dataset:
+    """A classification data set held as tensors (images normalised to mean 0, std 1 on train).
+
+    ``x_*``: (N, C, H, W) float32; ``y_*``: (N,) int64 class indices in [0, num_classes).
+    """
+
+    name: str
+    x_train: torch.Tensor
+    y_train: torch.Tensor
+    x_test: torch.Tensor
+    y_test: torch.Tensor
+    num_classes: int
+
+    @property
+    def in_channels(self) -> int:
+        return int(self.x_train.shape[1])
+
+    @property
+    def image_size(self) -> int:
+        return int(self.x_train.shape[-1])
+
+    def to(self, device: torch.device | str) -> Dataset:
+        """The same data set on ``device``."""
+        move = lambda t: t.to(device)  # noqa: E731
+        return Dataset(self.name, move(self.x_train), move(self.y_train),
+                       move(self.x_test), move(self.y_test), self.num_classes)
+
+
+def _normalise(x_train: np.ndarray, x_test: np.ndarray) -> tuple[torch.Tensor, torch.Tensor]:
+    """Float tensors standardised with the training set's mean and std (one scalar each)."""
+    mean, std = float(x_train.mean()), float(x_train.std()) or 1.0
+    as_t = lambda a: torch.from_numpy(((a - mean) / std).astype(np.float32))  # noqa: E731
+    return as_t(x_train), as_t(x_test)
+
+
+def digits_split(target: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """Indices (train, test) into ``load_digits()``: a fixed stratified 1,437 / 360 split."""
+    from sklearn.datasets import load_digits
+    from sklearn.model_selection import train_test_split
+
+    target = load_digits().target if target is None else target
+    idx = np.arange(len(target))
+    train, test = train_test_split(idx, test_size=DIGITS_TEST, stratify=target, random_state=SPLIT_SEED)
+    return np.sort(train), np.sort(test)
+
+
+def load_digits_dataset() -> Dataset:
+    """scikit-learn's 1,797 handwritten digits (8×8, 17 grey levels), shipped with the library."""
+    from sklearn.datasets import load_digits
+
+    d = load_digits()
+    train, test = digits_split(d.target)
+    images = d.images[:, None] / 16.0  # (1797, 1, 8, 8) in [0, 1]
+    x_train, x_test = _normalise(images[train], images[test])
+    y = torch.from_numpy(d.target.astype(np.int64))
+    return Dataset("digits", x_train, y[train], x_test, y[test], 10)
+
+
+def synthetic_dataset(n_train: int = 1000, n_test: int = 250, classes: int = 10, size: int = 8,
+                      noise: float = 0.6, seed: int = 0) -> Dataset:
+    """Noisy copies of one random smooth template per class: an image task that needs no files."""
+    g = torch.Generator().manual_seed(seed)
+    coarse = torch.randn(classes, 1, size // 2, size // 2, generator=g)
+    templates = torch.nn.functional.interpolate(coarse, size=(size, size), mode="bilinear")  # (K, 1, S, S)
+
+    def sample(n: int) -> tuple[torch.Tensor, torch.Tensor]:
+        y = torch.randint(0, classes, (n,), generator=g)
+        x = templates[y] + noise * torch.randn(n, 1, size, size, generator=g)  # (n, 1, S, S)
+        return x, y
+
+    (x_train, y_train), (x_test, y_test) = sample(n_train), sample(n_test)
+    x_train, x_test = _normalise(x_train.numpy(), x_test.numpy())
+    return Dataset("synthetic", x_train, y_train, x_test, y_test, classes)
+
+
+# Targets H(x) for the one-dimensional toy of lesson 1 (learn y = H(x) with or without a skip).
+TOY_TARGETS = {
+    "2x": lambda x: 2 * x,
+    "x": lambda x: x,
+    "sin": torch.sin,
+    "square": lambda x: x ** 2,
+}
+
+
+def toy_regression(target: str = "2x", n: int = 256, low: float = -3.0, high: float = 3.0
+                   ) -> tuple[torch.Tensor, torch.Tensor]:
+    """(x, H(x)) for a 1-D toy, both (n, 1): x evenly spaced on [low, high], no noise."""
+    if target not in TOY_TARGETS:
+        raise BadChoice("target", target, tuple(TOY_TARGETS))
+    x = torch.linspace(low, high, n).unsqueeze(1)  # (n, 1)
+    return x, TOY_TARGETS[target](x)
+
+
+# IDX element types (first bytes of the format of LeCun et al.'s MNIST files): code → big-endian dtype.
+_IDX_TYPES = {0x08: ">u1", 0x09: ">i1", 0x0B: ">i2", 0x0C: ">i4", 0x0D: ">f4", 0x0E: ">f8"}
+
+
+def read_idx(path: str | Path) -> np.ndarray:
+    """An IDX file (gzipped or not: told by its first bytes, not its name) as a numpy array."""
+    path = Path(path)
+    raw = path.read_bytes()
+    if raw[:2] == b"\x1f\x8b":
+        raw = gzip.decompress(raw)
+    if len(raw) < 4 or raw[0] != 0 or raw[1] != 0:
+        raise BadDataFile(str(path), "the magic number must start with two zero bytes")
+    code, ndim = raw[2], raw[3]
+    if code not in _IDX_TYPES:
+        raise BadDataFile(str(path), f"unknown element type 0x{code:02x}")
+    header = 4 + 4 * ndim
+    shape = tuple(int(d) for d in np.frombuffer(raw[4:header], dtype=">u4")) if ndim else ()
+    dtype = np.dtype(_IDX_TYPES[code])
+    expected = math.prod(shape) * dtype.itemsize
+    if len(raw) - header != expected:
+        raise BadDataFile(str(path), f"shape {shape} needs {expected} data bytes, found {len(raw) - header}")
+    return np.frombuffer(raw, dtype=dtype, offset=header).reshape(shape).astype(dtype.newbyteorder("="))
+
+
+def _find_idx(root: Path, stem: str) -> Path | None:
+    """``stem`` under ``root`` in either common spelling (``-idx3-ubyte`` or ``.idx3-ubyte``), .gz or not."""
+    for name in (stem, stem.replace("-idx", ".idx")):
+        for suffix in ("", ".gz"):
+            if (root / (name + suffix)).is_file():
+                return root / (name + suffix)
+    return None
+
+
+def load_idx_dataset(root: str | Path, name: str = "mnist") -> Dataset:
+    """MNIST or Fashion-MNIST from the four standard IDX files in ``root`` (28×28, 10 classes)."""
+    root = Path(root).expanduser()
+    stems = ("train-images-idx3-ubyte", "train-labels-idx1-ubyte", "t10k-images-idx3-ubyte", "t10k-labels-idx1-ubyte")
+    paths = [_find_idx(root, s) for s in stems]
+    if not root.is_dir() or any(p is None for p in paths):
+        raise DataMissing(name, str(root))
+    xtr, ytr, xte, yte = (read_idx(p) for p in paths)
+    for x, y, p in ((xtr, ytr, paths[0]), (xte, yte, paths[2])):
+        if x.ndim != 3 or y.ndim != 1 or len(x) != len(y):
+            raise BadDataFile(str(p), f"images {x.shape} and labels {y.shape} do not pair up")
+    x_train, x_test = _normalise(xtr[:, None] / 255.0, xte[:, None] / 255.0)  # (N, 1, 28, 28)
+    as_y = lambda a: torch.from_numpy(a.astype(np.int64))  # noqa: E731
+    return Dataset(name, x_train, as_y(ytr), x_test, as_y(yte), 10)
+
+
+_CACHE: dict[tuple[str, str, str], Dataset] = {}
+_CACHE_LOCK = threading.RLock()  # re-entrant: a device copy loads the CPU copy first
+DATA_ROOT = Path(__file__).resolve().parents[1] / "data"  # default home of IDX folders
+
+
+def load_dataset(name: str = "digits", data_dir: str = "", device: torch.device | str = "cpu") -> Dataset:
+    """A data set by name, on ``device``, loaded once per process and shared (read-only)."""
+    if name not in DATASETS:
+        raise BadChoice("dataset", name, DATASETS)
+    key = (name, str(Path(data_dir).expanduser()) if data_dir else "", str(torch.device(device)))
+    # One lock for all loads: two jobs asking for MNIST at once read the files once.
+    with _CACHE_LOCK:
+        if key not in _CACHE:
+            if key[2] != "cpu":
+                data = load_dataset(name, data_dir, "cpu").to(device)
+            elif name == "digits":
+                data = load_digits_dataset()
+            elif name == "synthetic":
+                data = synthetic_dataset()
+            else:
+                data = load_idx_dataset(data_dir or DATA_ROOT / name, name)
+            _CACHE[key] = data
+        return _CACHE[key]
+
+
+def batch_indices(n: int, batch_size: int, generator: torch.Generator) -> tuple[torch.Tensor, ...]:
+    """One epoch's minibatches: a seeded shuffle of range(n) cut into pieces of ``batch_size``."""
+    return torch.randperm(n, generator=generator).split(batch_size)

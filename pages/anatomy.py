@@ -1,0 +1,81 @@
+"""Lesson 4: anatomy of a residual block: diagram, shapes, parameters and source of the real module."""
+
+import streamlit as st
+
+from core.anatomy import LIMITS, BlockSpec, inspect_block
+from core.diagram import to_dot
+from core.errors import CoreError
+from ui.i18n import shape_str
+from ui.shell import dec, labeler, lesson_title, md, num, quiz, require_shell, show_error, t
+
+require_shell()
+
+L = "anatomy"
+
+
+@st.cache_data(max_entries=256, show_spinner=False)
+def report(spec: BlockSpec):
+    return inspect_block(spec)
+
+
+st.title(lesson_title(L))
+md(L, "intro")
+
+# --- The student's block -------------------------------------------------------------------------
+c1, c2, c3 = st.columns(3)
+kind = c1.radio(t("anatomy.block"), ["basic", "bottleneck", "preact"], key="an_kind",
+                format_func=labeler("anatomy.kind_"), help=t("anatomy.block_help"))
+skip = c1.toggle(t("anatomy.skip"), value=True, key="an_skip", help=t("anatomy.skip_help"))
+shortcut = c2.radio(t("anatomy.shortcut"), ["A", "B", "C"], index=1, key="an_shortcut",
+                    format_func=labeler("anatomy.option_"), help=t("anatomy.shortcut_help"),
+                    disabled=not skip)
+stride = c2.radio(t("anatomy.stride"), [1, 2], key="an_stride", horizontal=True, help=t("anatomy.stride_help"))
+inplanes = c3.number_input(t("anatomy.inplanes"), *LIMITS["inplanes"], value=64, step=16, key="an_in")
+planes = c3.number_input(t("anatomy.planes"), *LIMITS["planes"], value=64, step=16, key="an_planes",
+                         help=t("anatomy.planes_help"))
+size = c3.slider(t("anatomy.size"), 4, 112, 56, key="an_size")
+
+spec = BlockSpec(kind, skip, shortcut, int(inplanes), int(planes), int(stride), int(size))
+try:
+    r = report(spec)
+except CoreError as err:
+    show_error(err)
+    st.stop()
+
+# --- Diagram and shapes, from the traced module ------------------------------------------------
+st.subheader(t("anatomy.diagram_heading"))
+left, right = st.columns([5, 6])
+with left:
+    skip_label = t(f"anatomy.edge_{r.shortcut_kind}") if r.shortcut_kind != "none" else ""
+    st.graphviz_chart(to_dot(list(r.nodes), list(r.edges), skip_label=skip_label))
+    st.caption(t("anatomy.diagram_caption"))
+with right:
+    rows = [
+        {
+            t("anatomy.col_step"): n.target if n.op == "module" else t(f"anatomy.op_{n.op}"),
+            t("anatomy.col_detail"): n.detail,
+            t("anatomy.col_shape"): shape_str(n.shape),
+            t("anatomy.col_params"): num(n.params),
+            t("anatomy.col_path"): t("anatomy.path_skip") if n.on_shortcut else t("anatomy.path_main"),
+        }
+        for n in r.nodes
+    ]
+    st.dataframe(rows, hide_index=True, width="stretch")
+    m1, m2, m3 = st.columns(3)
+    m1.metric(t("anatomy.m_params"), num(r.params))
+    m2.metric(t("anatomy.m_shortcut"), num(r.shortcut_params))
+    m3.metric(t("anatomy.m_out"), shape_str(r.out_shape))
+
+# --- Why the block looks like this ----------------------------------------------------------------
+share = 100 * r.shortcut_params / r.params if r.params else 0.0
+md(L, "bias", bias=num(r.bias_params_saved), bn=num(r.bn_params), params=num(r.params))
+md(L, "relu")
+md(L, "shortcuts", shortcut_params=num(r.shortcut_params), share=dec(share, 1))
+md(L, "pitfalls")
+md(L, "passes")
+
+st.subheader(t("anatomy.source_heading"))
+st.caption(t("anatomy.source_caption", cls=r.source.split("(")[0].replace("class ", "")))
+st.code(r.source, language="python", line_numbers=True)
+
+quiz(L)

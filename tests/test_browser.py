@@ -1,0 +1,80 @@
+"""Real Chromium against `streamlit run app.py`: every page in both languages, no error box,
+the language switch and ?lang= links. Screenshots land in artifacts/screenshots/ (git-ignored)."""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.browser import SHOTS
+from ui import i18n
+from ui.path import LESSONS
+
+pytestmark = pytest.mark.browser
+
+PAGES = ["home"] + [l.slug for l in LESSONS]
+IDLE = "[data-testid='stApp'][data-test-script-state='notRunning']"
+
+
+def wait_idle(page, timeout=60_000):
+    page.wait_for_selector(IDLE, timeout=timeout)
+    page.wait_for_timeout(700)  # let charts and graphviz paint after the script finished
+    page.wait_for_selector(IDLE, timeout=timeout)
+
+
+def expected_title(slug: str, lang: str) -> str:
+    if slug == "home":
+        return i18n.text(lang, "home.heading")
+    number = next(l.number for l in LESSONS if l.slug == slug)
+    return f"{number}. " + i18n.text(lang, f"{slug}.title")
+
+
+@pytest.mark.parametrize("lang", i18n.LANGS)
+@pytest.mark.parametrize("slug", PAGES)
+def test_page_renders_without_error(page, server_url, slug, lang):
+    page.goto(f"{server_url}/{slug}?lang={lang}")
+    wait_idle(page)
+    assert page.locator("[data-testid='stException']").count() == 0
+    h1 = page.locator("h1").first.inner_text().strip()
+    assert h1 == expected_title(slug, lang)
+    # The menu is in the same language as the page.
+    nav = page.locator("[data-testid='stSidebarNav']").inner_text()
+    assert i18n.text(lang, "home.title") in nav
+    screenshot(page, f"{slug}-{lang}")
+
+
+def screenshot(page, name: str) -> None:
+    """The whole page: Streamlit scrolls inside its own container, so grow the viewport to fit."""
+    height = page.evaluate(
+        "() => Math.max(...[...document.querySelectorAll('[data-testid=stMain], section.main')]"
+        ".map(e => e.scrollHeight), 800)"
+    )
+    page.set_viewport_size({"width": 1400, "height": min(int(height) + 80, 12000)})
+    page.wait_for_timeout(800)
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(SHOTS / f"{name}.png"))
+
+
+def test_language_switch_persists_across_pages_and_links(page, server_url):
+    page.goto(f"{server_url}/anatomy?lang=en")
+    wait_idle(page)
+    assert page.locator("h1").first.inner_text().strip() == expected_title("anatomy", "en")
+    page.locator("[data-testid='stSidebar']").get_by_text(i18n.LANG_NAMES["vi"], exact=True).click()
+    page.wait_for_function("() => document.querySelector('h1') && document.querySelector('h1').innerText.startsWith('4. C')")
+    wait_idle(page)
+    assert page.locator("h1").first.inner_text().strip() == expected_title("anatomy", "vi")
+    assert "lang=vi" in page.url
+    # Go to another page through the menu: the language and the ?lang= in the URL stay.
+    page.locator("[data-testid='stSidebarNav'] a", has_text=i18n.text("vi", "family.title")).click()
+    page.wait_for_url("**/family**")
+    wait_idle(page)
+    assert page.locator("h1").first.inner_text().strip() == expected_title("family", "vi")
+    page.wait_for_function("() => location.search.includes('lang=vi')")
+
+
+def test_browser_locale_seeds_language(browser, server_url):
+    ctx = browser.new_context(locale="vi-VN")
+    pg = ctx.new_page()
+    pg.goto(f"{server_url}/home")
+    wait_idle(pg)
+    assert pg.locator("h1").first.inner_text().strip() == expected_title("home", "vi")
+    ctx.close()

@@ -1,0 +1,92 @@
+"""Translations: UI string catalogs, lesson prose by section, and number formatting per language.
+
+Pure functions of the language; nothing here imports streamlit, so tests can check the catalogs
+without a browser. Pages get the current language from ``ui.shell.lang()``.
+"""
+
+from __future__ import annotations
+
+import re
+import tomllib
+from functools import lru_cache
+from pathlib import Path
+
+ASSETS = Path(__file__).resolve().parent.parent / "assets"
+LANGS = ("vi", "en")  # Vietnamese first: the default
+LANG_NAMES = {"vi": "Tiếng Việt", "en": "English"}
+
+_SECTION = re.compile(r"^<!--\s*section:\s*([a-z0-9_]+)\s*-->\s*$", re.M)
+_PLACEHOLDER = re.compile(r"\{\{\s*([a-z0-9_]+)\s*\}\}")
+
+
+def _flatten(d: dict, prefix: str = "") -> dict[str, object]:
+    out: dict[str, object] = {}
+    for k, v in d.items():
+        key = f"{prefix}{k}"
+        if isinstance(v, dict):
+            out.update(_flatten(v, key + "."))
+        else:
+            out[key] = v
+    return out
+
+
+@lru_cache(maxsize=None)
+def catalog(lang: str) -> dict[str, object]:
+    """All UI strings of a language, keyed by dotted path ("anatomy.block_label")."""
+    with open(ASSETS / "i18n" / f"{lang}.toml", "rb") as f:
+        return _flatten(tomllib.load(f))
+
+
+def text(lang: str, key: str, **params) -> str:
+    """The string ``key`` in ``lang``, with ``{name}`` fields filled from ``params``."""
+    s = catalog(lang)[key]
+    return s.format(**params) if params else s
+
+
+@lru_cache(maxsize=None)
+def sections(lang: str, lesson: str) -> dict[str, str]:
+    """A lesson's Markdown split at ``<!-- section: id -->`` markers, in file order."""
+    src = (ASSETS / "lessons" / lang / f"{lesson}.md").read_text(encoding="utf-8")
+    parts = _SECTION.split(src)
+    # parts = [preamble, id1, body1, id2, body2, …]; the preamble (comments only) is dropped.
+    return {parts[i]: parts[i + 1].strip() for i in range(1, len(parts), 2)}
+
+
+def fill(md: str, values: dict[str, object]) -> str:
+    """Replace ``{{name}}`` placeholders (safe next to LaTeX braces) with computed values."""
+    return _PLACEHOLDER.sub(lambda m: str(values[m.group(1)]), md)
+
+
+def placeholders(md: str) -> set[str]:
+    return set(_PLACEHOLDER.findall(md))
+
+
+def fmt_int(n: int, lang: str) -> str:
+    """11,689,512 in English; 11.689.512 in Vietnamese."""
+    s = f"{int(n):,}"
+    return s.replace(",", ".") if lang == "vi" else s
+
+
+def fmt_float(x: float, lang: str, digits: int = 2) -> str:
+    """1,234.57 in English; 1.234,57 in Vietnamese."""
+    s = f"{x:,.{digits}f}"
+    if lang == "vi":
+        s = s.replace(",", "\0").replace(".", ",").replace("\0", ".")
+    return s
+
+
+def fmt_big(n: float, lang: str) -> str:
+    """Large counts in short form: 4.09 G, 25.56 M, 70.4 K (decimal comma in Vietnamese)."""
+    for scale, unit in ((1e9, "G"), (1e6, "M"), (1e3, "K")):
+        if abs(n) >= scale:
+            return f"{fmt_float(n / scale, lang, 2)} {unit}"
+    return fmt_int(n, lang)
+
+
+def shape_str(shape: tuple[int, ...]) -> str:
+    return "(" + ", ".join(str(d) for d in shape) + ")"
+
+
+def plotly_separators(lang: str) -> str:
+    """Plotly's ``layout.separators``: decimal mark then thousands mark."""
+    return ",." if lang == "vi" else ".,"

@@ -1,0 +1,158 @@
+"""The app shell: language control, navigation, device badge, and helpers every page uses."""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from core.device import pick_device
+from core.errors import CoreError
+
+from . import i18n
+from .path import GROUPS, LESSONS, page_file
+
+LANG_KEY = "_lang"
+
+
+def _initial_lang() -> str:
+    """``?lang=`` first, then the browser's language, then Vietnamese."""
+    q = st.query_params.get("lang")
+    if q in i18n.LANGS:
+        return q
+    locale = (st.context.locale or "").lower()
+    for lang in i18n.LANGS:
+        if locale.startswith(lang):
+            return lang
+    return "vi"
+
+
+def language_control() -> str:
+    """The one language switch, in the sidebar; kept in session state and mirrored into the URL."""
+    # The language lives under its own key, not the widget's: widget state is dropped whenever a
+    # run does not report it, and the language must survive every page change.
+    if LANG_KEY not in st.session_state:
+        st.session_state[LANG_KEY] = _initial_lang()
+    choice = st.sidebar.segmented_control(
+        "🌐 Ngôn ngữ · Language",
+        options=i18n.LANGS,
+        default=st.session_state[LANG_KEY],
+        format_func=i18n.LANG_NAMES.__getitem__,
+        key="lang_switch",
+        required=True,  # clicking the selected language must not deselect it
+        label_visibility="collapsed",
+    )
+    if choice in i18n.LANGS and choice != st.session_state[LANG_KEY]:
+        st.session_state[LANG_KEY] = choice
+        st.rerun()  # the navigation above was built in the old language
+    lang = st.session_state[LANG_KEY]
+    # Query params are dropped on page change: write ?lang= back on every run, so links keep it.
+    if st.query_params.get("lang") != lang:
+        st.query_params["lang"] = lang
+    return lang
+
+
+def require_shell() -> None:
+    """Make sure the page runs inside app.py's navigation; every page calls this first.
+
+    Streamlit 1.67 decides per server whether an app is a legacy ``pages/`` app: until some run has
+    called ``st.navigation``, a deep link (``/anatomy``) as the very first request runs the page
+    file alone, without app.py (no language control, legacy menu). We then switch the server to
+    ``st.navigation`` mode and rerun, which runs app.py with the requested page.
+    """
+    if LANG_KEY not in st.session_state:
+        from streamlit.runtime.pages_manager import PagesManager
+
+        PagesManager.uses_pages_directory = False
+        st.rerun()
+
+
+def lang() -> str:
+    return st.session_state.get(LANG_KEY, "vi")
+
+
+def t(key: str, **params) -> str:
+    """The UI string ``key`` in the session's language."""
+    return i18n.text(lang(), key, **params)
+
+
+def labeler(prefix: str):
+    """A ``format_func`` for options: ``option`` → the string ``prefix + option``.
+
+    The language is bound now, not when the function is called: Streamlit (and AppTest) may call
+    format functions outside the script run, where session state is not available.
+    """
+    lang_ = lang()
+    return lambda option: i18n.text(lang_, f"{prefix}{option}")
+
+
+def lesson_title(slug: str, lang_: str | None = None) -> str:
+    number = next(l.number for l in LESSONS if l.slug == slug)
+    return f"{number}. " + i18n.text(lang_ or lang(), f"{slug}.title")
+
+
+def navigation(lang_: str) -> st.navigation:
+    """Pages grouped as the learning path; titles translated, URL slugs fixed."""
+    groups: dict[str, list] = {g: [] for g in GROUPS}
+    groups["start"].append(
+        st.Page("pages/home.py", title=i18n.text(lang_, "home.title"), icon=":material/home:",
+                url_path="home", default=True)
+    )
+    for lesson in sorted(LESSONS, key=lambda l: l.number):
+        groups[lesson.group].append(
+            st.Page(page_file(lesson.slug), title=lesson_title(lesson.slug, lang_), icon=lesson.icon,
+                    url_path=lesson.slug)
+        )
+    return st.navigation({i18n.text(lang_, f"group.{g}"): p for g, p in groups.items() if p})
+
+
+@st.cache_resource
+def _device():
+    return pick_device()
+
+
+def device_badge() -> None:
+    d = _device()
+    if d.kind == "cpu":
+        label = t("device.cpu", threads=d.threads)
+    else:
+        label = t("device.gpu", name=d.name)
+    st.sidebar.caption(f"{t('device.label')}: {label}")
+
+
+def show_error(err: CoreError) -> None:
+    """A user-input error as a translated message, never a traceback."""
+    st.error(t(f"error.{err.code}", **err.params), icon=":material/error:")
+
+
+def md(lesson: str, section: str, **values) -> None:
+    """Render one section of a lesson's prose, with ``{{name}}`` placeholders filled."""
+    st.markdown(i18n.fill(i18n.sections(lang(), lesson)[section], values))
+
+
+def num(n: int) -> str:
+    return i18n.fmt_int(n, lang())
+
+
+def dec(x: float, digits: int = 2) -> str:
+    return i18n.fmt_float(x, lang(), digits)
+
+
+def big(n: float) -> str:
+    return i18n.fmt_big(n, lang())
+
+
+def quiz(lesson: str) -> None:
+    """The lesson's self-check: questions with instant feedback, from the catalog."""
+    st.subheader(t("quiz.title"))
+    cat = i18n.catalog(lang())
+    n = 1
+    while f"{lesson}.quiz.q{n}.question" in cat:
+        base = f"{lesson}.quiz.q{n}"
+        options = cat[f"{base}.options"]
+        pick = st.radio(cat[f"{base}.question"], options=range(len(options)), format_func=options.__getitem__,
+                        index=None, key=f"quiz_{lesson}_{n}")
+        if pick is not None:
+            if pick == cat[f"{base}.answer"]:
+                st.success(t("quiz.right") + " " + cat[f"{base}.explain"])
+            else:
+                st.warning(t("quiz.wrong") + " " + cat[f"{base}.hint"])
+        n += 1
