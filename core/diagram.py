@@ -20,7 +20,7 @@ class Node:
     name: str  # fx node name, unique ("relu", "relu_1", …)
     op: str  # "input", "module", "add", "output", "function"
     target: str  # module path ("conv1", "downsample.0") or function name
-    detail: str  # hyperparameters in short, e.g. "3×3, 64→64, stride 2"
+    info: tuple  # hyperparameters as (name, value) pairs, e.g. (("kernel", 3), ("c_in", 64), …)
     shape: tuple[int, ...]  # output shape of this step
     params: int
     on_shortcut: bool  # part of the skip path (input → downsample → +)
@@ -38,15 +38,33 @@ class _Tracer(fx.Tracer):
         return isinstance(m, ZeroPadShortcut) or super().is_leaf_module(m, qualname)
 
 
-def _detail(m: nn.Module) -> str:
+def _info(m: nn.Module) -> tuple:
     if isinstance(m, nn.Conv2d):
-        k = m.kernel_size[0]
-        s = f"{k}×{k}, {m.in_channels}→{m.out_channels}"
-        return s + (f", stride {m.stride[0]}" if m.stride[0] != 1 else "") + (", bias" if m.bias is not None else "")
+        return (("kernel", m.kernel_size[0]), ("c_in", m.in_channels), ("c_out", m.out_channels),
+                ("stride", m.stride[0]), ("bias", m.bias is not None))
     if isinstance(m, nn.BatchNorm2d):
-        return f"{m.num_features} ch, γ β"
+        return (("bn", m.num_features),)
     if isinstance(m, ZeroPadShortcut):
-        return f"zero-pad {m.in_planes}→{m.out_planes}, stride {m.stride}"
+        return (("zero_pad", m.in_planes), ("c_out", m.out_planes), ("stride", m.stride))
+    return ()
+
+
+# Words used in node details; pages pass their translation.
+WORDS = {"stride": "stride", "bias": "bias", "channels": "ch", "zero_pad": "zero-pad"}
+
+
+def describe(info: tuple, words: dict[str, str] = WORDS) -> str:
+    """A node's hyperparameters in short: "3×3, 64→128, stride 2", "64 ch, γ β", "zero-pad 64→128"."""
+    d = dict(info)
+    if "kernel" in d:
+        k = d["kernel"]
+        s = f"{k}×{k}, {d['c_in']}→{d['c_out']}"
+        s += f", {words['stride']} {d['stride']}" if d["stride"] != 1 else ""
+        return s + (f", {words['bias']}" if d["bias"] else "")
+    if "bn" in d:
+        return f"{d['bn']} {words['channels']}, γ β"
+    if "zero_pad" in d:
+        return f"{words['zero_pad']} {d['zero_pad']}→{d['c_out']}, {words['stride']} {d['stride']}"
     return ""
 
 
@@ -62,22 +80,22 @@ def trace_block(block: nn.Module, input_shape: tuple[int, ...]) -> tuple[list[No
         shape = tuple(n.meta["tensor_meta"].shape) if "tensor_meta" in n.meta else ()
         target = str(n.target)
         if n.op == "placeholder":
-            op, detail, params = "input", "", 0
+            op, info, params = "input", (), 0
         elif n.op == "output":
-            op, detail, params = "output", "", 0
+            op, info, params = "output", (), 0
             shape = nodes[-1].shape if nodes else ()
         elif n.op == "call_module":
             m = modules[target]
-            op, detail, params = "module", _detail(m), sum(p.numel() for p in m.parameters())
+            op, info, params = "module", _info(m), sum(p.numel() for p in m.parameters())
         elif "add" in target:
-            op, detail, params, target = "add", "", 0, "add"
+            op, info, params, target = "add", (), 0, "add"
         else:
-            op, detail, params = "function", "", 0
+            op, info, params = "function", (), 0
             target = getattr(n.target, "__name__", target)
         on_sc = op == "module" and target.startswith("downsample")
         if on_sc:
             shortcut.add(n.name)
-        nodes.append(Node(n.name, op, target, detail, shape, params, on_sc))
+        nodes.append(Node(n.name, op, target, info, shape, params, on_sc))
 
     by_name = {n.name: n for n in nodes}
     edges: list[Edge] = []
@@ -95,7 +113,9 @@ def _shape(shape: tuple[int, ...]) -> str:
     return "×".join(str(d) for d in shape[1:]) if shape else ""
 
 
-def to_dot(nodes: list[Node], edges: list[Edge], skip_label: str = "identity", f_label: str = "F(x)") -> str:
+def to_dot(
+    nodes: list[Node], edges: list[Edge], skip_label: str = "identity", words: dict[str, str] = WORDS
+) -> str:
     """Graphviz DOT: the residual branch in one column, the skip edge drawn apart and coloured."""
     lines = [
         "digraph block {",
@@ -113,7 +133,7 @@ def to_dot(nodes: list[Node], edges: list[Edge], skip_label: str = "identity", f
         elif n.op == "add":
             lines.append(f'  {n.name} [label="+", shape=circle, fillcolor="#fde68a", color="#b45309", fontsize=18];')
         else:
-            detail = f"\\n{n.detail}" if n.detail else ""
+            detail = f"\\n{describe(n.info, words)}" if n.info else ""
             fill = '"#ffedd5", color="#c2410c"' if n.on_shortcut else '"#eef2ff", color="#4f46e5"'
             lines.append(f'  {n.name} [label="{n.target}{detail}\\n→ {shape}", fillcolor={fill}];')
     has_skip = any(e.skip for e in edges)
@@ -124,6 +144,6 @@ def to_dot(nodes: list[Node], edges: list[Edge], skip_label: str = "identity", f
         else:
             lines.append(f"  {e.src} -> {e.dst};")
     if has_skip:
-        lines.append(f'  labelloc=t; label="y = {f_label} + x";')
+        lines.append('  labelloc=t; label="y = F(x) + x";')
     lines.append("}")
     return "\n".join(lines)

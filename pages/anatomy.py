@@ -3,7 +3,7 @@
 import streamlit as st
 
 from core.anatomy import LIMITS, BlockSpec, inspect_block
-from core.diagram import to_dot
+from core.diagram import WORDS, describe, to_dot
 from core.errors import CoreError
 from ui.i18n import shape_str
 from ui.shell import dec, labeler, lesson_title, md, num, quiz, require_shell, show_error, t
@@ -47,16 +47,17 @@ st.subheader(t("anatomy.diagram_heading"))
 left, right = st.columns([5, 6])
 with left:
     skip_label = t(f"anatomy.edge_{r.shortcut_kind}") if r.shortcut_kind != "none" else ""
-    st.graphviz_chart(to_dot(list(r.nodes), list(r.edges), skip_label=skip_label))
+    words = {w: t(f"anatomy.word_{w}") for w in WORDS}
+    st.graphviz_chart(to_dot(list(r.nodes), list(r.edges), skip_label=skip_label, words=words))
     st.caption(t("anatomy.diagram_caption"))
 with right:
     rows = [
         {
             t("anatomy.col_step"): n.target if n.op == "module" else t(f"anatomy.op_{n.op}"),
-            t("anatomy.col_detail"): n.detail,
+            t("anatomy.col_detail"): describe(n.info, words),
             t("anatomy.col_shape"): shape_str(n.shape),
             t("anatomy.col_params"): num(n.params),
-            t("anatomy.col_path"): t("anatomy.path_skip") if n.on_shortcut else t("anatomy.path_main"),
+            t("anatomy.col_path"): "" if n.op != "module" else t(f"anatomy.path_{'skip' if n.on_shortcut else 'main'}"),
         }
         for n in r.nodes
     ]
@@ -64,7 +65,7 @@ with right:
     m1, m2, m3 = st.columns(3)
     m1.metric(t("anatomy.m_params"), num(r.params))
     m2.metric(t("anatomy.m_shortcut"), num(r.shortcut_params))
-    m3.metric(t("anatomy.m_out"), shape_str(r.out_shape))
+    m3.metric(t("anatomy.m_out"), " × ".join(map(str, r.out_shape[1:])), help=t("anatomy.m_out_help"))
 
 # --- Why the block looks like this ----------------------------------------------------------------
 share = 100 * r.shortcut_params / r.params if r.params else 0.0

@@ -1,6 +1,7 @@
 """Lesson 6: bottleneck channel math, the 1×1 convolution, and the ResNet family computed live."""
 
 import numpy as np
+import pandas as pd
 import streamlit as st
 
 from core.channels import conv1x1_demo
@@ -75,7 +76,7 @@ md(L, "compare", in_basic=num(int(c_basic)), in_bneck=num(4 * int(width)), ratio
 # --- 1×1 convolution on real numbers ---------------------------------------------------------------
 st.subheader(t("family.one_heading"))
 md(L, "one_by_one")
-w_default = np.array([[1.0, 0.0, 0.0], [0.5, 0.5, 0.0]], dtype=np.float32)
+w_default = pd.DataFrame([[1.0, 0.0, 0.0], [0.5, 0.5, 0.0]], columns=[t("family.in_col", i=i) for i in (1, 2, 3)])
 w_edit = st.data_editor(w_default, key="fa_w1x1", num_rows="dynamic", width="content")
 try:
     demo = conv1x1_demo(np.asarray(w_edit, dtype=np.float32))
