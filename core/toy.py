@@ -57,6 +57,7 @@ class ToyRun:
     y_grid: np.ndarray  # (n_grid,) the net's output: f(x) or f(x) + x
     f_rms: float  # root mean square of f on the grid: the size of the learned branch
     f_target_rms_error: float  # RMS of f − (what f should be): H for the plain run, H − x with the skip
+    weight_norm: float  # ‖θ‖₂ over all of f's weights and biases: weight decay pulls it to 0
     state: dict  # f's final weights, name → numpy array (loadable into build_f(config))
 
 
@@ -165,6 +166,7 @@ def _train(cfg: ToyConfig, skip: bool, x: torch.Tensor, h: torch.Tensor, grid: t
         y_grid=f_grid + x_np if skip else f_grid.copy(),
         f_rms=float(np.sqrt(np.mean(f_grid**2))),
         f_target_rms_error=float(np.sqrt(np.mean((f_grid - want) ** 2))),
+        weight_norm=float(torch.sqrt(sum(p.detach().double().pow(2).sum() for p in params))),
         state={k: v.detach().numpy().copy() for k, v in f.state_dict().items()},
     )
 
