@@ -271,3 +271,15 @@ def small_batch_spread(
         tuple(batch_sizes), np.array(counts), *(np.array(rows[k]) for k in ("mean_std", "theory", "vb", "vu", "vstd")),
         population_var=sd**2,
     )
+
+
+def bias_cancels(x: np.ndarray, bias, gamma=1.0, beta=0.0, eps: float = 1e-5) -> float:
+    """max |BN(x + b) − BN(x)| of ``nn.BatchNorm2d`` in train mode, b a per-channel constant (a conv bias).
+
+    Train mode subtracts the batch mean, which contains b, so the result is 0 up to float32 rounding.
+    """
+    x = np.asarray(x, dtype=np.float32)
+    _check_train(x)
+    b = _per_channel("bias", bias, x.shape[1]).astype(np.float32)[None, :, None, None]  # (1, C, 1, 1)
+    with_bias = batchnorm_train(x + b, gamma, beta, eps).y_torch
+    return float(np.abs(with_bias - batchnorm_train(x, gamma, beta, eps).y_torch).max())

@@ -13,6 +13,7 @@ from core.bnstats import (
     BatchSpec,
     batchnorm_eval,
     batchnorm_train,
+    bias_cancels,
     make_batch,
     running_stats,
     small_batch_spread,
@@ -150,3 +151,16 @@ def test_bad_inputs_are_core_errors(call, code):
     with pytest.raises(CoreError) as err:
         call()
     assert err.value.code == code
+
+
+def test_a_constant_per_channel_bias_is_cancelled_by_train_mode():
+    x = make_batch(BatchSpec())
+    assert bias_cancels(x, [2.0, -7.5, 30.0], gamma=[1.0, 2.0, 0.5], beta=0.3) <= 1e-5
+    bn = nn.BatchNorm2d(3).train()
+    with torch.no_grad():
+        shifted = bn(torch.from_numpy(x) + 4.0)
+        plain = bn(torch.from_numpy(x))
+    assert bias_cancels(x, 4.0) == pytest.approx(float((shifted - plain).abs().max()), abs=1e-7)
+    with pytest.raises(CoreError) as err:
+        bias_cancels(make_batch(BatchSpec(n=1, height=1, width=1)), 1.0)
+    assert err.value.code == "bn_one_value"

@@ -40,3 +40,81 @@ def heatmap(z, title: str, lang: str, x_labels=None, y_labels=None, colorscale: 
                                texttemplate="%{z:.2f}" if text else None, showscale=False))
     fig.update_yaxes(autorange="reversed")
     return _layout(fig, title, lang, height)
+
+
+# ---- Lessons 1 and 5: curves, pictures, histograms, the two-contexts diagram ----
+
+
+def line_chart(series: dict[str, tuple], title: str, x_title: str, y_title: str, lang: str, log_x: bool = False,
+               log_y: bool = False, dashed: tuple[str, ...] = (), markers: tuple[str, ...] = (),
+               colors: dict[str, str] | None = None, height: int = 360, x_ticks=None, y_dtick=None) -> go.Figure:
+    """One line per series, ``name → (x, y)``; names in ``dashed`` are dashed, in ``markers`` dotted.
+
+    ``x_ticks``: the x values to label (e.g. the batch sizes); ``y_dtick``: Plotly's dtick for the y axis
+    ("D2" labels only 2 and 5 between powers of ten on a log axis).
+    """
+    fig = go.Figure()
+    for i, (name, (x, y)) in enumerate(series.items()):
+        color = (colors or {}).get(name, PALETTE[i % len(PALETTE)])
+        fig.add_trace(go.Scatter(
+            x=list(x), y=list(y), name=name, mode="markers" if name in markers else "lines",
+            line=dict(color=color, width=2.2, dash="dash" if name in dashed else "solid"), marker=dict(color=color),
+        ))
+    categorical = any(isinstance(v, str) for x, _ in series.values() for v in list(x)[:1])
+    fig.update_xaxes(title_text=x_title, type="category" if categorical else "log" if log_x else "linear",
+                     tickvals=list(x_ticks) if x_ticks is not None else None)
+    fig.update_yaxes(title_text=y_title, type="log" if log_y else "linear", exponentformat="power", dtick=y_dtick)
+    fig = _layout(fig, title, lang, height)
+    # Many series with long names: the legend goes under the plot, where it cannot cover the title.
+    fig.update_layout(legend=dict(orientation="h", yanchor="top", y=-0.2, x=0, xanchor="left"), margin=dict(b=10))
+    return fig
+
+
+def picture(z, title: str, lang: str, zmin: float = 0.0, zmax: float = 1.0, colorscale: str = "gray",
+            height: int = 300) -> go.Figure:
+    """A grey image (or a signed one with a diverging scale), square pixels, no axes."""
+    fig = go.Figure(go.Heatmap(z=z, zmin=zmin, zmax=zmax, colorscale=colorscale, showscale=True,
+                               colorbar=dict(thickness=10, len=0.9)))
+    fig.update_xaxes(visible=False, constrain="domain")
+    fig.update_yaxes(visible=False, autorange="reversed", scaleanchor="x", constrain="domain")
+    return _layout(fig, title, lang, height)
+
+
+def histograms(series: dict[str, list[float]], title: str, x_title: str, lang: str, height: int = 320) -> go.Figure:
+    """Overlaid histograms, one per series (e.g. one per channel)."""
+    fig = go.Figure([go.Histogram(x=list(v), name=name, opacity=0.6, marker_color=PALETTE[i % len(PALETTE)], nbinsx=40)
+                     for i, (name, v) in enumerate(series.items())])
+    fig.update_layout(barmode="overlay")
+    fig.update_xaxes(title_text=x_title)
+    return _layout(fig, title, lang, height)
+
+
+def contexts_dot(words: dict[str, str]) -> str:
+    """Graphviz DOT of lesson 1's two contexts: what the forward pass computes, and the target H it is compared with.
+
+    ``words``: forward, target, branch, skip, loss, residual (translated labels).
+    """
+    w = {k: v.replace('"', "'").replace("\n", "\\n") for k, v in words.items()}  # DOT line breaks
+    return "\n".join([
+        "digraph contexts {",
+        '  rankdir=TB; newrank=true; bgcolor="transparent"; nodesep=0.5; ranksep=0.45;',
+        '  node [shape=box, style="rounded,filled", fillcolor="#eef2ff", color="#4f46e5", fontname="Helvetica", fontsize=15];',
+        '  edge [color="#475569", fontname="Helvetica", fontsize=14];',
+        f'  subgraph cluster_a {{ label="{w["forward"]}"; color="#4f46e5"; fontname="Helvetica"; fontsize=14; style="rounded";',
+        '    x [label="x", shape=ellipse, fillcolor="#f1f5f9", color="#334155"];',
+        f'    f [label="{w["branch"]}"];',
+        '    add [label="+", shape=circle, fillcolor="#fde68a", color="#b45309", fontsize=20];',
+        '    y [label="y = f(x) + x", shape=ellipse, fillcolor="#f1f5f9", color="#334155"];',
+        "    x -> f -> add -> y;",
+        f'    x -> add [color="#ea580c", penwidth=2.4, label=" {w["skip"]}", fontcolor="#c2410c"];',
+        "  }",
+        f'  subgraph cluster_b {{ label="{w["target"]}"; color="#16a34a"; fontname="Helvetica"; fontsize=14; style="rounded,dashed";',
+        '    H [label="H(x)", shape=ellipse, fillcolor="#dcfce7", color="#16a34a"];',
+        f'    R [label="{w["residual"]}", fillcolor="#dcfce7", color="#16a34a"];',
+        "    R -> H [style=dashed];",
+        "  }",
+        "  { rank=same; f; R; }",
+        "  { rank=same; y; H; }",
+        f'  y -> H [style=dashed, dir=both, color="#16a34a", label="{w["loss"]}"];',
+        "}",
+    ])

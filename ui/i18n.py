@@ -6,6 +6,7 @@ without a browser. Pages get the current language from ``ui.shell.lang()``.
 
 from __future__ import annotations
 
+import math
 import re
 import tomllib
 from functools import lru_cache
@@ -81,6 +82,19 @@ def fmt_big(n: float, lang: str) -> str:
         if abs(n) >= scale:
             return f"{fmt_float(n / scale, lang, 2)} {unit}"
     return fmt_int(n, lang)
+
+
+_SUPERSCRIPT = str.maketrans("-0123456789", "⁻⁰¹²³⁴⁵⁶⁷⁸⁹")
+
+
+def fmt_sci(x: float, lang: str, digits: int = 1) -> str:
+    """Small differences in scientific form: 2.9 × 10⁻⁷ in English, 2,9 × 10⁻⁷ in Vietnamese."""
+    if x == 0 or x != x or abs(x) == float("inf"):
+        return fmt_float(x, lang, 0) if x == 0 else str(x)
+    if 0.01 <= abs(x) < 1000:  # an ordinary number reads better without a power of ten
+        return fmt_float(x, lang, max(0, digits - int(math.floor(math.log10(abs(x))))))
+    mantissa, exponent = f"{x:.{digits}e}".split("e")
+    return f"{fmt_float(float(mantissa), lang, digits)} × 10{str(int(exponent)).translate(_SUPERSCRIPT)}"
 
 
 def shape_str(shape: tuple[int, ...]) -> str:

@@ -140,6 +140,23 @@ def big(n: float) -> str:
     return i18n.fmt_big(n, lang())
 
 
+def sci(x: float, digits: int = 1) -> str:
+    return i18n.fmt_sci(x, lang(), digits)
+
+
+def decimal_slider(container, label: str, low: float, high: float, step: float, value: float, key: str,
+                   digits: int = 1, **kwargs) -> float:
+    """A slider over ``low, low + step, …, high`` whose labels carry the language's decimal mark.
+
+    ``st.slider`` formats with printf (always a decimal point); a select slider with our own labels
+    shows 0,5 in Vietnamese.
+    """
+    options = [round(low + i * step, 10) for i in range(round((high - low) / step) + 1)]
+    labels = {o: i18n.fmt_float(o, lang(), digits) for o in options}
+    start = min(options, key=lambda o: abs(o - value))
+    return container.select_slider(label, options, value=start, key=key, format_func=labels.__getitem__, **kwargs)
+
+
 def quiz(lesson: str) -> None:
     """The lesson's self-check: questions with instant feedback, from the catalog."""
     st.subheader(t("quiz.title"))

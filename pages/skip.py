@@ -1,0 +1,199 @@
+"""Lesson 1: what a skip connection is: y = f(x) + x, the two contexts, the toy, the image analogy, a worked example."""
+
+import numpy as np
+import pandas as pd
+import streamlit as st
+
+from core.errors import CoreError
+from core.imaging import MAX_SIGMA, PHOTOS, blur_analogy, digit_image, load_upload, photo_image
+from core.toy import TARGETS, ToyConfig, run_toy
+from core.worked import DEFAULT_NUMBERS, worked_example
+from ui.figures import PALETTE, contexts_dot, line_chart, picture
+from ui.shell import dec, decimal_slider, labeler, lang, lesson_title, md, num, quiz, require_shell, show_error, t
+
+require_shell()
+
+L = "skip"
+LRS = (0.001, 0.003, 0.01, 0.02, 0.05, 0.1, 0.2, 0.5, 1.0, 2.0)
+DECAYS = (0.0, 1e-4, 1e-3, 1e-2, 1e-1)
+WIDTHS = (4, 8, 16, 32, 64, 128)
+
+
+@st.cache_data(max_entries=64, show_spinner=False)
+def toy(cfg: ToyConfig):
+    return run_toy(cfg)
+
+
+@st.cache_data(max_entries=8, show_spinner=False)
+def sample_image(source: str, index: int, photo: str):
+    return digit_image(index) if source == "digit" else photo_image(photo)
+
+
+@st.cache_data(max_entries=8, show_spinner=False)
+def uploaded_image(data: bytes):
+    return load_upload(data)
+
+
+def short(values) -> dict:
+    """Option → label for small numbers (0.0001, 0.02, 2), with the language's decimal mark."""
+    mark = "," if lang() == "vi" else "."
+    return {v: f"{v:g}".replace(".", mark) for v in values}
+
+
+st.title(lesson_title(L))
+md(L, "intro")
+
+# --- Two contexts: what the code computes, what we want it to learn ------------------------------
+st.subheader(t("skip.contexts_heading"))
+left, right = st.columns([5, 6])
+with left:
+    md(L, "contexts")
+with right:
+    st.graphviz_chart(contexts_dot({k: t(f"skip.dot_{k}") for k in ("forward", "target", "branch", "skip", "loss", "residual")}))
+    st.caption(t("skip.dot_caption"))
+md(L, "table")
+md(L, "residual")
+
+# --- The toy: learn H(x) with and without the skip ------------------------------------------------
+st.subheader(t("skip.toy_heading"))
+defaults = ToyConfig()
+md(L, "toy_intro", points=num(defaults.n_train), x_max=dec(defaults.x_max, 0), threshold=dec(defaults.threshold, 3))
+c1, c2, c3 = st.columns(3)
+target = c1.radio(t("skip.target"), list(TARGETS), key="sk_target", format_func=labeler("skip.target_"),
+                  help=t("skip.target_help"))
+seed = c1.number_input(t("skip.seed"), 0, 999, 0, key="sk_seed", help=t("skip.seed_help"))
+depth = c2.slider(t("skip.depth"), 1, 6, defaults.depth, key="sk_depth", help=t("skip.depth_help"))
+hidden = c2.select_slider(t("skip.hidden"), WIDTHS, defaults.hidden, key="sk_hidden")
+steps = c2.slider(t("skip.steps"), 50, 2000, defaults.steps, 50, key="sk_steps")
+lr = c3.select_slider(t("skip.lr"), LRS, defaults.lr, key="sk_lr", format_func=short(LRS).__getitem__,
+                      help=t("skip.lr_help"))
+wd = c3.select_slider(t("skip.wd"), DECAYS, 0.0, key="sk_wd", format_func=short(DECAYS).__getitem__,
+                      help=t("skip.wd_help"))
+
+cfg = ToyConfig(target=target, depth=depth, hidden=hidden, lr=lr, weight_decay=wd, steps=steps, seed=int(seed))
+try:
+    with st.spinner(t("skip.training")):
+        res = toy(cfg)
+except CoreError as err:
+    show_error(err)
+    st.stop()
+
+runs = {"plain": res.plain, "skip": res.skip}
+for name, run in runs.items():
+    if run.diverged_at is not None:
+        st.warning(t("skip.diverged", run=t(f"skip.run_{name}"), step=num(run.diverged_at), lr=short([lr])[lr]),
+                   icon=":material/warning:")
+
+
+def reached(run) -> str:
+    if run.diverged_at is not None:
+        return t("skip.diverged_short")
+    return t("skip.not_reached") if run.steps_to_threshold is None else num(run.steps_to_threshold)
+
+
+def size(run, value: float, digits: int) -> str:
+    """A size of the learned f, or a dash for a diverged run (its weights blew up, f is NaN)."""
+    return "—" if run.diverged_at is not None else dec(value, digits)
+
+
+m = st.columns(4)
+m[0].metric(t("skip.m_steps_plain"), reached(res.plain), help=t("skip.m_steps_help", threshold=dec(cfg.threshold, 3)))
+m[1].metric(t("skip.m_steps_skip"), reached(res.skip), help=t("skip.m_steps_help", threshold=dec(cfg.threshold, 3)))
+m[2].metric(t("skip.m_rms"), size(res.skip, res.skip.f_rms, 4), help=t("skip.m_rms_help"))
+m[3].metric(t("skip.m_norm"), " / ".join(size(r, r.weight_norm, 2) for r in runs.values()), help=t("skip.m_norm_help"))
+
+names = {k: t(f"skip.run_{k}") for k in runs}
+color = {names["plain"]: PALETTE[0], names["skip"]: PALETTE[1], "H(x)": PALETTE[3], "H(x) − x": PALETTE[5]}
+g1, g2 = st.columns(2)
+curves = {names[k]: (range(len(r.losses)), r.losses) for k, r in runs.items()}
+curves[t("skip.threshold")] = ((0, cfg.steps), (cfg.threshold, cfg.threshold))
+g1.plotly_chart(line_chart(curves, t("skip.loss_title"), t("skip.step"), t("skip.loss"), lang(), log_y=True,
+                           dashed=(t("skip.threshold"),), colors=color), width="stretch", key="sk_loss")
+learned = {t(f"skip.f_{k}"): (res.x_grid, r.f_grid) for k, r in runs.items()}
+learned |= {"H(x)": (res.x_grid, res.h_grid), "H(x) − x": (res.x_grid, res.residual_grid)}  # dashed, on top
+color |= {t(f"skip.f_{k}"): color[names[k]] for k in runs}
+g2.plotly_chart(line_chart(learned, t("skip.f_title"), "x", t("skip.f_axis"), lang(), dashed=("H(x)", "H(x) − x"),
+                           colors=color), width="stretch", key="sk_f")
+st.caption(t("skip.f_caption", **{k: size(r, r.f_target_rms_error, 4) for k, r in runs.items()}))
+if target == "x":
+    md(L, "toy_identity", rms=size(res.skip, res.skip.f_rms, 4), plain_err=size(res.plain, res.plain.f_target_rms_error, 4),
+       wn_plain=size(res.plain, res.plain.weight_norm, 2), wn_skip=size(res.skip, res.skip.weight_norm, 2))
+md(L, "toy_reading")
+
+# --- The image analogy: blurred x, sharp H(x), the residual is the missing detail -----------------
+st.subheader(t("skip.image_heading"))
+md(L, "image")
+i1, i2, i3 = st.columns(3)
+source = i1.radio(t("skip.source"), ["digit", "photo", "upload"], key="sk_source", format_func=labeler("skip.source_"),
+                  horizontal=True)
+photo, index, image = PHOTOS[0], 0, None
+if source == "digit":
+    index = int(i2.number_input(t("skip.digit"), 0, 1796, 0, key="sk_digit", help=t("skip.digit_help")))
+elif source == "photo":
+    photo_names = {p: t(f"skip.photo_{p.split('.')[0]}") for p in PHOTOS}
+    photo = i2.selectbox(t("skip.photo"), PHOTOS, key="sk_photo", format_func=photo_names.__getitem__)
+else:
+    file = i2.file_uploader(t("skip.upload"), key="sk_upload", help=t("skip.upload_help"))
+sigma = decimal_slider(i3, t("skip.sigma"), 0.0, MAX_SIGMA, 0.5, 2.0, "sk_sigma", help=t("skip.sigma_help"))
+try:
+    if source != "upload":
+        with st.spinner(t("skip.loading")):
+            image = sample_image(source, index, photo)
+    elif file is not None:
+        image = uploaded_image(file.getvalue())
+    else:
+        st.info(t("skip.upload_prompt"), icon=":material/upload:")
+except CoreError as err:
+    show_error(err)
+if image is not None:
+    a = blur_analogy(image, sigma)
+    p1, p2, p3 = st.columns(3)
+    p1.plotly_chart(picture(a.x, t("skip.pic_x"), lang()), width="stretch", key="sk_pic_x")
+    p2.plotly_chart(picture(a.h, t("skip.pic_h"), lang()), width="stretch", key="sk_pic_h")
+    top = max(float(np.abs(a.residual).max()), 1e-6)
+    p3.plotly_chart(picture(a.residual, t("skip.pic_r"), lang(), -top, top, "RdBu"), width="stretch", key="sk_pic_r")
+    n1, n2, n3 = st.columns(3)
+    n1.metric(t("skip.m_share"), f"{dec(100 * a.share, 1)} %", help=t("skip.m_share_help"))
+    n2.metric(t("skip.m_energy"), f"{dec(100 * a.energy_share, 1)} %", help=t("skip.m_energy_help"))
+    n3.metric(t("skip.m_res_rms"), dec(a.residual_rms, 3), help=t("skip.m_res_rms_help"))
+    md(L, "image_result", sigma=dec(sigma, 1), share=dec(100 * a.share, 1), rest=dec(100 * (1 - a.share), 1))
+
+# --- The worked example: y = σ(F(x) + x) with real numbers ---------------------------------------
+st.subheader(t("skip.worked_heading"))
+md(L, "worked", d=num(len(DEFAULT_NUMBERS["x"])), m=num(len(DEFAULT_NUMBERS["b1"])))
+
+
+def editor(col, name: str, label: str):
+    """An editable table of DEFAULT_NUMBERS[name]; vectors as one column, matrices as they are."""
+    value = np.array(DEFAULT_NUMBERS[name])
+    df = pd.DataFrame(value.reshape(-1, 1) if value.ndim == 1 else value,
+                      columns=[label] if value.ndim == 1 else [str(j + 1) for j in range(value.shape[1])])
+    col.markdown(f"**{label}**")
+    # "localized": the browser's decimal mark (the data editor cannot be given the page's language).
+    out = col.data_editor(df, key=f"sk_{name}", hide_index=True, num_rows="fixed", width="stretch",
+                          column_config={c: st.column_config.NumberColumn(format="localized") for c in df.columns})
+    return out.to_numpy(dtype=float, na_value=np.nan).ravel() if value.ndim == 1 else out.to_numpy(dtype=float, na_value=np.nan)
+
+
+cols = st.columns([1, 2, 1, 3, 1])
+labels = {"x": "x", "W1": "W₁", "b1": "b₁", "W2": "W₂", "b2": "b₂"}
+numbers = {name: editor(col, name, labels[name]) for col, name in zip(cols, labels)}
+st.caption(t("skip.worked_caption"))
+try:
+    w = worked_example(**numbers)
+except CoreError as err:
+    show_error(err)
+else:
+    def vec(v) -> str:
+        cells = " & ".join(dec(float(a), 2).replace(",", "{,}") for a in v)
+        return rf"\begin{{pmatrix}} {cells} \end{{pmatrix}}^{{\!\top}}"
+
+    steps_tex = [
+        (r"z_1 = W_1 x + b_1", w.z1), (r"h = \sigma(z_1)", w.h), (r"F(x) = W_2 h + b_2", w.F),
+        (r"F(x) + x", w.pre), (r"y = \sigma\big(F(x) + x\big)", w.y),
+        (rf"y_{{\text{{{t('skip.no_skip_tex')}}}}} = \sigma\big(F(x)\big)", w.y_plain),
+    ]
+    st.latex(r"\begin{aligned}" + r" \\ ".join(f"{lhs} &= {vec(v)}" for lhs, v in steps_tex) + r"\end{aligned}")
+    md(L, "worked_after", off=num(int((w.z1 <= 0).sum())), hidden=num(len(w.z1)))
+
+quiz(L)

@@ -1,0 +1,119 @@
+"""Lesson 5 through AppTest, driven as a user would: statistics, differences and curves are core's."""
+
+from __future__ import annotations
+
+import re
+
+import numpy as np
+
+from core.bnstats import BatchSpec, batchnorm_eval, batchnorm_train, bias_cancels, make_batch, running_stats
+from tests.apptest import open_page
+from tests.test_page_skip import array, chart, metrics
+from ui import i18n
+
+
+def table(at, i: int = 0) -> list[dict]:
+    return at.dataframe[i].value.to_dict("records")
+
+
+def sci_value(shown: str) -> float:
+    """'2,9 × 10⁻⁷' → 2.9e-07 (either decimal mark)."""
+    mantissa, _, exponent = shown.partition(" × 10")
+    digits = exponent.translate(str.maketrans("⁻⁰¹²³⁴⁵⁶⁷⁸⁹", "-0123456789"))
+    return float(mantissa.replace(",", ".")) * 10 ** int(digits or 0)
+
+
+def float32_close(shown: str, expected: float) -> bool:
+    """A float32 rounding difference as shown: tiny, as core computes it (its last bits may vary with torch's
+    thread count, which changes the order of its reductions)."""
+    return sci_value(shown) <= 1e-5 and abs(sci_value(shown) - expected) <= 1e-6
+
+
+def test_statistics_by_hand_and_the_max_difference_match_core():
+    at = open_page("batchnorm", "en")
+    at.slider(key="bn_n").set_value(16)
+    at.slider(key="bn_size").set_value(2)
+    at.slider(key="bn_channels").set_value(2).run()
+    at.select_slider(key="bn_mean_0").set_value(-4.5)
+    at.select_slider(key="bn_std_1").set_value(3.0)
+    at.select_slider(key="bn_gamma").set_value(1.5)
+    at.select_slider(key="bn_beta").set_value(-1.0)
+    at.select_slider(key="bn_eps").set_value(1e-3).run()
+    assert not at.exception and not at.error
+    spec = BatchSpec(16, 2, 2, 2, (-4.5, 3.0), (1.0, 3.0), 0)
+    r = batchnorm_train(make_batch(spec), 1.5, -1.0, 1e-3)
+    rows = table(at)
+    assert [row["m = N·H·W"] for row in rows] == ["64", "64"]
+    for c, row in enumerate(rows):
+        assert row[i18n.text("en", "batchnorm.col_mean")] == f"{r.mean[c]:.4f}"
+        assert row[i18n.text("en", "batchnorm.col_mean_torch")] == f"{r.torch_mean[c]:.4f}"
+        assert row[i18n.text("en", "batchnorm.col_var")] == f"{r.var_biased[c]:.4f}"
+        assert row[i18n.text("en", "batchnorm.col_var_u")] == f"{r.var_unbiased[c]:.4f}"
+        assert row[i18n.text("en", "batchnorm.col_var_torch")] == f"{r.torch_var_unbiased[c]:.4f}"
+    assert float32_close(metrics(at)[i18n.text("en", "batchnorm.m_diff")], r.max_diff)
+    # The "after" histogram holds γ·x̂ + β of every value.
+    after = {d["name"]: array(d["x"]) for d in chart(at, "bn_hist_y")["data"]}
+    np.testing.assert_allclose(after["Channel 1"], r.y[:, 0].ravel(), rtol=1e-12)
+
+
+def test_one_value_per_channel_in_train_mode_is_a_translated_message_and_eval_still_works():
+    at = open_page("batchnorm", "vi")
+    at.slider(key="bn_n").set_value(1)
+    at.slider(key="bn_size").set_value(1).run()
+    assert not at.exception
+    msg = i18n.text("vi", "error.bn_one_value", n=1, height=1, width=1)
+    assert [e.value for e in at.error] == [msg]
+    # Eval mode (the default) normalises the single value with the running statistics.
+    spec = BatchSpec(1, 3, 1, 1, (0.0, 3.0, -2.0), (1.0, 0.5, 2.0), 0)
+    tr = running_stats(BatchSpec(8, 3, 1, 1, spec.means, spec.stds, 0), 50, 0.1)
+    ev = batchnorm_eval(make_batch(spec), tr.torch_mean[-1], tr.torch_var[-1])
+    shown = metrics(at)
+    eval_diff = shown[i18n.text("vi", "batchnorm.m_eval_diff")]
+    assert float32_close(eval_diff, ev.max_diff) and ("," in eval_diff or eval_diff == "0")
+    assert shown[i18n.text("vi", "batchnorm.m_gap")] == "—"
+    # Train mode repeats the message instead of a table.
+    at.segmented_control(key="bn_mode").set_value("train").run()
+    assert not at.exception and [e.value for e in at.error] == [msg, msg]
+
+
+def test_momentum_changes_the_running_curve_and_none_is_the_cumulative_average():
+    at = open_page("batchnorm", "en")
+    name = i18n.text("en", "batchnorm.running_mean_c", c=2)
+
+    def curve():
+        return array({d["name"]: d for d in chart(at, "bn_run_mean")["data"]}[name]["y"])
+
+    spec = BatchSpec()  # the page's starting batch: 3 channels, means 0, 3, −2
+    default = curve()
+    np.testing.assert_allclose(default, running_stats(spec, 50, 0.1).torch_mean[:, 1], rtol=1e-12)
+    at.select_slider(key="bn_momentum").set_value("0.5").run()
+    fast = curve()
+    assert not np.allclose(fast, default)
+    np.testing.assert_allclose(fast, running_stats(spec, 50, 0.5).torch_mean[:, 1], rtol=1e-12)
+    at.select_slider(key="bn_momentum").set_value("none").run()
+    tr = running_stats(spec, 50, None)
+    np.testing.assert_allclose(curve(), tr.torch_mean[:, 1], rtol=1e-12)
+    np.testing.assert_allclose(tr.torch_mean[-1], tr.batch_mean.mean(axis=0), rtol=1e-5)  # plain average
+
+
+def test_mode_switch_shows_the_statistics_each_mode_uses():
+    at = open_page("batchnorm", "en")
+    spec = BatchSpec()
+    tr = running_stats(spec, 50, 0.1)
+    used = i18n.text("en", "batchnorm.col_used_mean")
+    eval_rows = table(at, 1)
+    assert [row[used] for row in eval_rows] == [f"{v:.4f}" for v in tr.torch_mean[-1]]
+    at.segmented_control(key="bn_mode").set_value("train").run()
+    r = batchnorm_train(make_batch(spec))
+    assert [row[used] for row in table(at, 1)] == [f"{v:.4f}" for v in r.mean]
+    assert float32_close(metrics(at)[i18n.text("en", "batchnorm.m_train_diff")], r.max_diff)
+
+
+def test_conv_bias_is_cancelled_and_numbers_use_the_decimal_comma():
+    at = open_page("batchnorm", "vi")
+    at.select_slider(key="bn_shift").set_value(-7.5).run()
+    diff = bias_cancels(make_batch(BatchSpec()), -7.5)
+    prose = "\n".join(m.value for m in at.markdown)
+    assert "Cộng -7,5 vào mọi giá trị" in prose
+    shown = re.search(r"nhiều\s+nhất\s+(.+?), tức\s+là", prose).group(1)
+    assert float32_close(shown, diff)

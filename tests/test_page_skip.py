@@ -1,0 +1,139 @@
+"""Lesson 1 through AppTest, driven as a user would: the numbers shown are core's for the same settings."""
+
+from __future__ import annotations
+
+import base64
+import io
+import json
+
+import numpy as np
+from PIL import Image
+
+from core.imaging import blur_analogy, digit_image, load_upload, photo_image
+from core.toy import ToyConfig, run_toy
+from core.worked import worked_example
+from tests.apptest import open_page
+from ui import i18n
+
+
+def metrics(at) -> dict[str, str]:
+    return {m.label: m.value for m in at.metric}
+
+
+def chart(at, key: str) -> dict:
+    """The Plotly figure of the chart with ``key`` (AppTest shows charts as JSON specs)."""
+    (el,) = [c for c in at.get("plotly_chart") if c.proto.id.endswith(f"-{key}")]
+    return json.loads(el.proto.spec)
+
+
+def array(data) -> np.ndarray:
+    """A Plotly JSON array: a list, or a typed array {"dtype", "bdata", "shape"}."""
+    if isinstance(data, dict):
+        flat = np.frombuffer(base64.b64decode(data["bdata"]), dtype=data["dtype"])
+        return flat.reshape([int(n) for n in str(data.get("shape", len(flat))).split(",")])
+    return np.asarray(data, dtype=float)
+
+
+def png(image: Image.Image, fmt: str = "PNG") -> bytes:
+    buf = io.BytesIO()
+    image.save(buf, format=fmt)
+    return buf.getvalue()
+
+
+def test_toy_shows_run_toys_steps_to_threshold_and_curves():
+    at = open_page("skip", "en")
+    at.radio(key="sk_target").set_value("sin")
+    at.slider(key="sk_depth").set_value(3)
+    at.select_slider(key="sk_hidden").set_value(16)
+    at.slider(key="sk_steps").set_value(400)
+    at.select_slider(key="sk_lr").set_value(0.05)
+    at.number_input(key="sk_seed").set_value(7).run()
+    assert not at.exception
+    res = run_toy(ToyConfig(target="sin", depth=3, hidden=16, steps=400, lr=0.05, seed=7))
+    shown = metrics(at)
+    for run, label in ((res.plain, "skip.m_steps_plain"), (res.skip, "skip.m_steps_skip")):
+        assert run.steps_to_threshold is not None
+        assert shown[i18n.text("en", label)] == f"{run.steps_to_threshold:,}"
+    # The loss chart carries both runs' curves, on a log axis. (Tolerances, not equality: float32 results may
+    # differ in the last bits between threads with different torch thread counts.)
+    fig = chart(at, "sk_loss")
+    by_name = {d["name"]: d for d in fig["data"]}
+    np.testing.assert_allclose(by_name[i18n.text("en", "skip.run_skip")]["y"], res.skip.losses, rtol=1e-5)
+    np.testing.assert_allclose(by_name[i18n.text("en", "skip.run_plain")]["y"], res.plain.losses, rtol=1e-5)
+    assert fig["layout"]["yaxis"]["type"] == "log"
+    # The learned f with the skip approaches H(x) − x.
+    f = {d["name"]: d for d in chart(at, "sk_f")["data"]}
+    np.testing.assert_allclose(f[i18n.text("en", "skip.f_skip")]["y"], res.skip.f_grid, rtol=1e-5, atol=1e-6)
+    np.testing.assert_allclose(f["H(x) − x"]["y"], res.residual_grid, rtol=1e-6, atol=1e-7)
+
+
+def test_identity_target_shows_the_branch_going_to_zero_in_vietnamese():
+    at = open_page("skip", "vi")
+    at.radio(key="sk_target").set_value("x")
+    at.select_slider(key="sk_wd").set_value(1e-2).run()
+    res = run_toy(ToyConfig(target="x", weight_decay=1e-2))
+    rms = metrics(at)[i18n.text("vi", "skip.m_rms")]
+    assert rms == i18n.fmt_float(res.skip.f_rms, "vi", 4) and res.skip.f_rms < 0.01
+    assert "," in rms  # decimal comma
+    prose = "\n".join(m.value for m in at.markdown)
+    assert "Mục tiêu là ánh xạ đồng nhất" in prose and rms in prose
+
+
+def test_diverging_learning_rate_shows_a_message_not_a_traceback():
+    at = open_page("skip", "en")
+    at.select_slider(key="sk_lr").set_value(2.0).run()
+    assert not at.exception and not at.error
+    res = run_toy(ToyConfig(lr=2.0))
+    assert res.skip.diverged_at is not None and res.plain.diverged_at is not None
+    warnings = [w.value for w in at.warning]
+    expected = i18n.text("en", "skip.diverged", run=i18n.text("en", "skip.run_skip"), step=f"{res.skip.diverged_at:,}", lr="2")
+    assert expected in warnings
+    shown = metrics(at)
+    assert shown[i18n.text("en", "skip.m_steps_skip")] == i18n.text("en", "skip.diverged_short")
+    assert shown[i18n.text("en", "skip.m_rms")] == "—" and "nan" not in shown[i18n.text("en", "skip.m_norm")]
+
+
+def test_image_share_is_core_blur_analogy():
+    at = open_page("skip", "en")
+    at.number_input(key="sk_digit").set_value(5)
+    at.select_slider(key="sk_sigma").set_value(3.0).run()
+    a = blur_analogy(digit_image(5), 3.0)
+    shown = metrics(at)
+    assert shown[i18n.text("en", "skip.m_share")] == f"{100 * a.share:.1f} %"
+    assert shown[i18n.text("en", "skip.m_energy")] == f"{100 * a.energy_share:.1f} %"
+    np.testing.assert_allclose(array(chart(at, "sk_pic_r")["data"][0]["z"]), a.residual, rtol=1e-12)
+    at.radio(key="sk_source").set_value("photo").run()
+    at.selectbox(key="sk_photo").set_value("flower.jpg").run()
+    a = blur_analogy(photo_image("flower.jpg"), 3.0)
+    assert metrics(at)[i18n.text("en", "skip.m_share")] == f"{100 * a.share:.1f} %"
+
+
+def test_uploads_bad_files_get_translated_errors_and_a_good_one_works():
+    at = open_page("skip", "vi")
+    at.radio(key="sk_source").set_value("upload").run()
+    assert at.info and at.info[0].value == i18n.text("vi", "skip.upload_prompt")
+    at.file_uploader(key="sk_upload").set_value(("ghi-chu.png", b"not an image at all", "image/png")).run()
+    assert not at.exception
+    assert [e.value for e in at.error] == [i18n.text("vi", "error.not_an_image")]
+    gif = png(Image.new("L", (40, 30), 128), "GIF")
+    at.file_uploader(key="sk_upload").set_value(("anh.gif", gif, "image/gif")).run()
+    assert [e.value for e in at.error] == [i18n.text("vi", "error.image_format", format="GIF")]
+    tiny = png(Image.new("L", (5, 40)))
+    at.file_uploader(key="sk_upload").set_value(("nho.png", tiny, "image/png")).run()
+    assert [e.value for e in at.error] == [i18n.text("vi", "error.image_too_small", width=5, height=40, minimum=8)]
+    rng = np.random.default_rng(0)
+    good = png(Image.fromarray((rng.random((48, 64)) * 255).astype(np.uint8)))
+    at.file_uploader(key="sk_upload").set_value(("anh.png", good, "image/png")).run()
+    assert not at.error
+    a = blur_analogy(load_upload(good), 2.0)
+    assert metrics(at)[i18n.text("vi", "skip.m_share")] == f"{i18n.fmt_float(100 * a.share, 'vi', 1)} %"
+
+
+def test_worked_example_shows_every_intermediate_value():
+    for lang in i18n.LANGS:
+        at = open_page("skip", lang)
+        w = worked_example()
+        tex = at.latex[0].value
+        for v in np.concatenate([w.z1, w.h, w.F, w.pre, w.y, w.y_plain]):
+            assert i18n.fmt_float(v, lang, 2).replace(",", "{,}") in tex
+        assert i18n.text(lang, "skip.no_skip_tex") in tex
