@@ -1,4 +1,4 @@
-"""Data sets as tensors: scikit-learn's digits (default), synthetic toys, and MNIST-style IDX files.
+"""Data sets as tensors: scikit-learn's digits (default), a synthetic image set, MNIST-style IDX files.
 
 Nothing is ever downloaded. Small data sets live whole on the training device and are batched by
 indexing with a seeded ``randperm``, which is faster than a ``DataLoader`` for tensors this small.
@@ -98,24 +98,6 @@ def synthetic_dataset(n_train: int = 1000, n_test: int = 250, classes: int = 10,
     return Dataset("synthetic", x_train, y_train, x_test, y_test, classes)
 
 
-# Targets H(x) for the one-dimensional toy of lesson 1 (learn y = H(x) with or without a skip).
-TOY_TARGETS = {
-    "2x": lambda x: 2 * x,
-    "x": lambda x: x,
-    "sin": torch.sin,
-    "square": lambda x: x ** 2,
-}
-
-
-def toy_regression(target: str = "2x", n: int = 256, low: float = -3.0, high: float = 3.0
-                   ) -> tuple[torch.Tensor, torch.Tensor]:
-    """(x, H(x)) for a 1-D toy, both (n, 1): x evenly spaced on [low, high], no noise."""
-    if target not in TOY_TARGETS:
-        raise BadChoice("target", target, tuple(TOY_TARGETS))
-    x = torch.linspace(low, high, n).unsqueeze(1)  # (n, 1)
-    return x, TOY_TARGETS[target](x)
-
-
 # IDX element types (first bytes of the format of LeCun et al.'s MNIST files): code → big-endian dtype.
 _IDX_TYPES = {0x08: ">u1", 0x09: ">i1", 0x0B: ">i2", 0x0C: ">i4", 0x0D: ">f4", 0x0E: ">f8"}
 
@@ -140,6 +122,10 @@ def read_idx(path: str | Path) -> np.ndarray:
     return np.frombuffer(raw, dtype=dtype, offset=header).reshape(shape).astype(dtype.newbyteorder("="))
 
 
+IDX_STEMS = ("train-images-idx3-ubyte", "train-labels-idx1-ubyte", "t10k-images-idx3-ubyte", "t10k-labels-idx1-ubyte")
+DATA_ROOT = Path(__file__).resolve().parents[1] / "data"  # default home of IDX folders: data/<name>
+
+
 def _find_idx(root: Path, stem: str) -> Path | None:
     """``stem`` under ``root`` in either common spelling (``-idx3-ubyte`` or ``.idx3-ubyte``), .gz or not."""
     for name in (stem, stem.replace("-idx", ".idx")):
@@ -149,13 +135,26 @@ def _find_idx(root: Path, stem: str) -> Path | None:
     return None
 
 
+def idx_paths(name: str, data_dir: str | Path = "") -> list[Path]:
+    """The four IDX files of ``name`` (data_dir, or data/<name>), or DataMissing if any is absent."""
+    root = Path(data_dir).expanduser() if data_dir else DATA_ROOT / name
+    paths = [_find_idx(root, stem) for stem in IDX_STEMS]
+    if any(p is None for p in paths):
+        raise DataMissing(name, str(root))
+    return paths
+
+
+def check_available(name: str, data_dir: str = "") -> None:
+    """Raise a CoreError unless ``name`` loads here without a download (no files are read)."""
+    if name not in DATASETS:
+        raise BadChoice("dataset", name, DATASETS)
+    if name in ("mnist", "fashion_mnist"):
+        idx_paths(name, data_dir)
+
+
 def load_idx_dataset(root: str | Path, name: str = "mnist") -> Dataset:
     """MNIST or Fashion-MNIST from the four standard IDX files in ``root`` (28×28, 10 classes)."""
-    root = Path(root).expanduser()
-    stems = ("train-images-idx3-ubyte", "train-labels-idx1-ubyte", "t10k-images-idx3-ubyte", "t10k-labels-idx1-ubyte")
-    paths = [_find_idx(root, s) for s in stems]
-    if not root.is_dir() or any(p is None for p in paths):
-        raise DataMissing(name, str(root))
+    paths = idx_paths(name, root)
     xtr, ytr, xte, yte = (read_idx(p) for p in paths)
     for x, y, p in ((xtr, ytr, paths[0]), (xte, yte, paths[2])):
         if x.ndim != 3 or y.ndim != 1 or len(x) != len(y):
@@ -167,13 +166,11 @@ def load_idx_dataset(root: str | Path, name: str = "mnist") -> Dataset:
 
 _CACHE: dict[tuple[str, str, str], Dataset] = {}
 _CACHE_LOCK = threading.RLock()  # re-entrant: a device copy loads the CPU copy first
-DATA_ROOT = Path(__file__).resolve().parents[1] / "data"  # default home of IDX folders
 
 
 def load_dataset(name: str = "digits", data_dir: str = "", device: torch.device | str = "cpu") -> Dataset:
     """A data set by name, on ``device``, loaded once per process and shared (read-only)."""
-    if name not in DATASETS:
-        raise BadChoice("dataset", name, DATASETS)
+    check_available(name, data_dir)
     key = (name, str(Path(data_dir).expanduser()) if data_dir else "", str(torch.device(device)))
     # One lock for all loads: two jobs asking for MNIST at once read the files once.
     with _CACHE_LOCK:
@@ -185,7 +182,7 @@ def load_dataset(name: str = "digits", data_dir: str = "", device: torch.device 
             elif name == "synthetic":
                 data = synthetic_dataset()
             else:
-                data = load_idx_dataset(data_dir or DATA_ROOT / name, name)
+                data = load_idx_dataset(data_dir, name)
             _CACHE[key] = data
         return _CACHE[key]
 

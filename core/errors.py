@@ -136,13 +136,7 @@ class BatchNormOneValue(CoreError):
         )
 
 
-class BadChoice(CoreError):
-    def __init__(self, name: str, value, choices):
-        super().__init__(
-            "bad_choice",
-            f"{name} must be one of {', '.join(map(str, choices))}; got {value!r}.",
-            name=name, value=value, choices=tuple(choices),
-        )
+# ---- Errors of training (core.data, core.engine, core.jobs) ----
 
 
 class DataMissing(CoreError):
@@ -177,3 +171,17 @@ class TimeLimit(CoreError):
             f"Training stopped after the wall-time limit of {seconds:g} s; the curve so far is kept.",
             seconds=seconds,
         )
+
+
+class QueueFull(CoreError):
+    def __init__(self, limit: int):
+        super().__init__(
+            "queue_full",
+            f"{limit} training runs are already waiting; try again when one has finished.",
+            limit=limit,
+        )
+
+
+class TrainingFailed(CoreError):
+    def __init__(self, reason: str):
+        super().__init__("training_failed", f"Training failed unexpectedly: {reason}", reason=reason)

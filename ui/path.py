@@ -15,7 +15,10 @@ class Lesson:
 
 # Only built lessons are listed: the menu never shows a placeholder page.
 LESSONS: tuple[Lesson, ...] = (
+    Lesson(1, "skip", "foundations", ":material/alt_route:"),
+    Lesson(3, "gradients", "foundations", ":material/trending_down:"),
     Lesson(4, "anatomy", "inside", ":material/account_tree:"),
+    Lesson(5, "batchnorm", "inside", ":material/equalizer:"),
     Lesson(6, "family", "inside", ":material/stacked_bar_chart:"),
 )
 

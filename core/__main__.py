@@ -1,0 +1,133 @@
+"""Command line: ``python -m core train …`` and ``python -m core degradation …`` (same engine as the app).
+
+    python -m core train --depth 56 --no-skip --epochs 4 --json
+    python -m core degradation --depths 8 20 56 --epochs 4 --device cpu --seed 0 --json
+"""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import json
+import sys
+import time
+
+from .engine import DEGRADATION_DEPTHS, DEGRADATION_EPOCHS, TrainConfig, degradation_configs, degradation_holds
+from .errors import CoreError
+from .jobs import JobRegistry, JobSnapshot
+
+SESSION = "cli"
+
+
+def _add_config_flags(parser: argparse.ArgumentParser) -> None:
+    """One flag per TrainConfig field (``--batch-size``, ``--skip/--no-skip``…), defaults from the dataclass."""
+    for f in dataclasses.fields(TrainConfig):
+        flag = "--" + f.name.replace("_", "-")
+        if isinstance(f.default, bool):
+            parser.add_argument(flag, action=argparse.BooleanOptionalAction, default=f.default)
+        else:
+            parser.add_argument(flag, type=type(f.default), default=f.default, help=f"default: {f.default}")
+
+
+def _error_json(err: CoreError) -> dict:
+    return {"code": err.code, "message": str(err), "params": {k: _plain(v) for k, v in err.params.items()}}
+
+
+def _plain(value):
+    return list(value) if isinstance(value, tuple) else value
+
+
+def _run_json(snap: JobSnapshot, with_steps: bool) -> dict:
+    """A finished run as plain JSON-able data."""
+    out = {
+        "config": dataclasses.asdict(snap.config),
+        "model": snap.info.model if snap.info else None,
+        "params": snap.info.params if snap.info else None,
+        "status": snap.status,
+        "diverged_step": snap.diverged_step,
+        "error": _error_json(snap.error) if snap.error else None,
+        "elapsed": round(snap.elapsed, 3),
+        "train_error": [e.train_error for e in snap.epochs],
+        "test_error": [e.test_error for e in snap.epochs],
+        "train_loss": [e.train_loss for e in snap.epochs],
+        "test_loss": [e.test_loss for e in snap.epochs],
+    }
+    if with_steps:
+        out["layers"] = list(snap.info.layers) if snap.info else []
+        out["steps"] = [dataclasses.asdict(s) for s in snap.steps]
+    return out
+
+
+def _wait_all(registry: JobRegistry, configs: list[TrainConfig], quiet: bool) -> list[JobSnapshot]:
+    jobs = [registry.submit(cfg, SESSION) for cfg in configs]
+    try:
+        for job in jobs:
+            job.wait()
+            snap = job.snapshot()
+            if not quiet:
+                last = snap.epochs[-1] if snap.epochs else None
+                line = f"{snap.info.model if snap.info else job.id:>10}  {snap.status:<8} {snap.elapsed:6.1f} s"
+                if last:
+                    line += f"  train error {100 * last.train_error:5.1f} %  test error {100 * last.test_error:5.1f} %"
+                print(line, file=sys.stderr)
+    except KeyboardInterrupt:
+        registry.shutdown()
+        raise
+    return [job.snapshot() for job in jobs]
+
+
+def cmd_train(args: argparse.Namespace) -> dict:
+    names = {f.name for f in dataclasses.fields(TrainConfig)}
+    cfg = TrainConfig(**{k: v for k, v in vars(args).items() if k in names})
+    # The default registry's thread count, so the numbers equal the app's (threads change rounding).
+    (snap,) = _wait_all(JobRegistry(), [cfg], quiet=args.json)
+    return _run_json(snap, with_steps=True)
+
+
+def cmd_degradation(args: argparse.Namespace) -> dict:
+    configs = degradation_configs(args.seed, tuple(args.depths), args.epochs, args.device)
+    t0 = time.perf_counter()
+    snaps = _wait_all(JobRegistry(max_running=args.jobs), configs, quiet=args.json)
+    runs = [{"depth": s.config.depth, "skip": s.config.skip, **_run_json(s, with_steps=False)} for s in snaps]
+    finished = all(s.status == "done" for s in snaps)
+    final = {(r["depth"], r["skip"]): r["train_error"][-1] for r in runs if r["train_error"]}
+    plain_worse, res_ok = degradation_holds(final) if finished else (None, None)
+    return {
+        "seed": args.seed, "depths": sorted(args.depths), "epochs": args.epochs,
+        "elapsed": round(time.perf_counter() - t0, 3),  # wall time of the whole comparison
+        "plain_worse_with_depth": plain_worse, "residual_not_worse_with_depth": res_ok,
+        "runs": runs,
+    }
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m core", description=__doc__.splitlines()[0])
+    sub = parser.add_subparsers(dest="command", required=True)
+    p_train = sub.add_parser("train", help="train one net and print its curves")
+    _add_config_flags(p_train)
+    p_train.add_argument("--json", action="store_true", help="print one JSON document on stdout")
+    p_deg = sub.add_parser("degradation", help="lesson 2: plain vs residual nets at several depths")
+    p_deg.add_argument("--depths", type=int, nargs="+", default=list(DEGRADATION_DEPTHS))
+    p_deg.add_argument("--epochs", type=int, default=DEGRADATION_EPOCHS)
+    p_deg.add_argument("--device", default="auto")
+    p_deg.add_argument("--seed", type=int, default=0)
+    p_deg.add_argument("--jobs", type=int, default=None, help="runs that train at once (default: one per core, ≤ 4)")
+    p_deg.add_argument("--json", action="store_true", help="print one JSON document on stdout")
+    args = parser.parse_args(argv)
+    try:
+        doc = cmd_train(args) if args.command == "train" else cmd_degradation(args)
+    except CoreError as err:
+        print(f"error: {err}", file=sys.stderr)
+        if args.json:
+            print(json.dumps({"error": _error_json(err)}))
+        return 2
+    if args.json:
+        print(json.dumps(doc))
+    elif args.command == "degradation":
+        print(f"plain nets worse with depth: {doc['plain_worse_with_depth']}; "
+              f"residual nets not worse: {doc['residual_not_worse_with_depth']} ({doc['elapsed']} s)")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,270 @@
+"""Training jobs: worker threads that publish metrics to thread-safe Job objects, and a registry
+that lets identical requests share one job, queues the rest and caches finished runs.
+
+Threads and torch (measured with torch 2.13 CPU, OpenMP backend; tests/test_jobs.py checks it):
+``torch.set_num_threads(n)`` called inside a worker bounds that thread only, since OpenMP keeps
+the thread count per thread; threads that already ran torch (the main thread, running jobs) keep
+theirs. It also sets the process default that threads which have not touched torch yet pick up,
+so each worker sets its own count when it starts and puts the default back when it ends.
+"""
+
+from __future__ import annotations
+
+import itertools
+import os
+import threading
+import time
+from collections import OrderedDict, deque
+from dataclasses import dataclass
+
+import torch
+
+from .engine import EpochRecord, Limits, Record, RunInfo, StepRecord, TrainConfig, train, validate, warm_up
+from .errors import CoreError, QueueFull, TimeLimit, TrainingFailed
+
+STATUSES = ("queued", "running", "done", "stopped", "diverged", "failed")
+FINISHED = frozenset({"done", "stopped", "diverged", "failed"})
+CACHED = frozenset({"done", "diverged"})  # deterministic endings, worth handing out again
+
+
+@dataclass(frozen=True)
+class JobSnapshot:
+    """A consistent copy of a job's state; records are immutable, so the tuples share them."""
+
+    id: str
+    config: TrainConfig
+    status: str  # one of STATUSES
+    position: int  # place in the queue, 1 = starts next; 0 once started
+    info: RunInfo | None  # model, parameters, layer names, device, threads, total steps (once started)
+    steps: tuple[StepRecord, ...]  # streamed every config.log_every steps
+    epochs: tuple[EpochRecord, ...]  # one per finished epoch
+    diverged_step: int | None  # first step with a NaN/inf loss, when status == "diverged"
+    error: CoreError | None  # why it ended early (TimeLimit, DataMissing, TrainingFailed…)
+    sessions: int  # sessions attached now
+    elapsed: float  # seconds since it started (0 while queued)
+
+    @property
+    def finished(self) -> bool:
+        return self.status in FINISHED
+
+    @property
+    def progress(self) -> float:
+        """Fraction of the planned steps done, 0…1."""
+        if self.info is None or not self.steps:
+            return 1.0 if self.status == "done" else 0.0
+        return min(1.0, self.steps[-1].step / self.info.total_steps)
+
+
+class Job:
+    """One training run. Read it with ``snapshot()``; stop it with ``stop()``."""
+
+    _ids = itertools.count(1)
+
+    def __init__(self, config: TrainConfig, registry: JobRegistry | None = None):
+        self.id = f"job-{next(Job._ids)}"
+        self.config = config
+        self._registry = registry
+        self._lock = threading.Lock()
+        self._stop = threading.Event()  # checked by the engine before every step
+        self._done = threading.Event()
+        self._status, self._position = "queued", 0
+        self._info: RunInfo | None = None
+        self._steps: list[StepRecord] = []
+        self._epochs: list[EpochRecord] = []
+        self._diverged_step: int | None = None
+        self._error: CoreError | None = None
+        self._sessions: set[str] = set()
+        self._started = self._ended = None
+
+    @property
+    def status(self) -> str:
+        with self._lock:
+            return self._status
+
+    def snapshot(self) -> JobSnapshot:
+        """Copies of everything a page draws, taken under the job's lock."""
+        with self._lock:
+            end = self._ended or time.perf_counter()
+            return JobSnapshot(
+                self.id, self.config, self._status, self._position, self._info, tuple(self._steps),
+                tuple(self._epochs), self._diverged_step, self._error, len(self._sessions),
+                end - self._started if self._started else 0.0,
+            )
+
+    def stop(self) -> None:
+        """Stop for everyone: a queued job leaves the queue, a running one ends before its next step."""
+        if self._registry is not None:
+            self._registry.stop(self)
+        else:
+            self._stop.set()
+
+    def wait(self, timeout: float | None = None) -> bool:
+        """Block until the job has finished (or ``timeout`` s passed); True if it finished."""
+        return self._done.wait(timeout)
+
+    # ---- called by the registry and the worker ----
+
+    def _publish(self, record: Record) -> None:
+        with self._lock:
+            if isinstance(record, StepRecord):
+                self._steps.append(record)
+            elif isinstance(record, EpochRecord):
+                self._epochs.append(record)
+            else:
+                self._info = record
+
+    def _set(self, **fields) -> None:
+        with self._lock:
+            for name, value in fields.items():
+                setattr(self, "_" + name, value)
+
+    def _finish(self, status: str, diverged_step: int | None = None, error: CoreError | None = None) -> None:
+        with self._lock:
+            self._status, self._diverged_step, self._error = status, diverged_step, error
+            self._position = 0
+            self._ended = time.perf_counter()
+            if self._started is None:
+                self._started = self._ended
+        self._done.set()
+
+
+def default_max_running() -> int:
+    """Jobs that train at once: one per core, at most 4 (small nets use one core well, see bench/)."""
+    return max(1, min(4, os.cpu_count() or 1))
+
+
+class JobRegistry:
+    """Shares, queues and caches jobs. One per process (the UI keeps it in ``st.cache_resource``)."""
+
+    def __init__(self, max_running: int | None = None, threads_per_job: int | None = None,
+                 cache_size: int = 64, max_queued: int = 64, limits: Limits = Limits(), warm: bool = True):
+        self.max_running = max_running or default_max_running()
+        # Split the cores between the jobs that run at once, at least one thread each.
+        self.threads_per_job = threads_per_job or max(1, (os.cpu_count() or 1) // self.max_running)
+        self.cache_size, self.max_queued, self.limits = cache_size, max_queued, limits
+        self.computations = 0  # training runs started, ever (the figure job sharing keeps low)
+        self.peak_running = 0  # most jobs seen training at once
+        self._default_threads = torch.get_num_threads()
+        self._lock = threading.RLock()  # guards everything below; taken before any job's lock
+        self._active: dict[TrainConfig, Job] = {}  # queued or running and still wanted
+        self._queue: deque[Job] = deque()
+        self._running: set[Job] = set()
+        self._finished: OrderedDict[TrainConfig, Job] = OrderedDict()  # LRU of CACHED endings
+        if warm:  # in the background, so the first click does not wait for imports and data
+            threading.Thread(target=warm_up, name="warm-up", daemon=True).start()
+
+    def submit(self, config: TrainConfig, session: str) -> Job:
+        """The job for ``config``, shared with every session that asked for the same: the running
+        or queued one, a finished one from the cache, or a new one. Raises CoreError for a config
+        over the limits or when the queue is full."""
+        validate(config, self.limits)
+        with self._lock:
+            job = self._active.get(config)
+            if job is None and config in self._finished:
+                job = self._finished[config]
+                self._finished.move_to_end(config)
+            if job is None:
+                if len(self._queue) >= self.max_queued:
+                    raise QueueFull(self.max_queued)
+                job = Job(config, self)
+                self._active[config] = job
+                self._queue.append(job)
+                self._pump()
+            with job._lock:
+                job._sessions.add(session)
+            return job
+
+    def attach(self, job: Job, session: str) -> None:
+        """Let ``session`` watch ``job`` too (it then keeps the job alive)."""
+        with self._lock, job._lock:
+            job._sessions.add(session)
+
+    def detach(self, session: str, job: Job | None = None) -> None:
+        """``session`` no longer wants ``job`` (or any job); a job nobody wants any more stops."""
+        with self._lock:
+            jobs = [job] if job is not None else list(self._active.values()) + list(self._finished.values())
+            for j in jobs:
+                with j._lock:
+                    j._sessions.discard(session)
+                    orphan = not j._sessions and j._status not in FINISHED
+                if orphan:
+                    self.stop(j)
+
+    def stop(self, job: Job) -> None:
+        """Stop ``job`` for every session."""
+        with self._lock:
+            if self._active.get(job.config) is job:
+                del self._active[job.config]  # a new request for this config starts afresh
+            if job in self._queue:
+                self._queue.remove(job)
+                job._finish("stopped")
+                self._number_queue()
+            job._stop.set()
+
+    def jobs(self) -> list[Job]:
+        """Queued and running jobs, then cached finished ones."""
+        with self._lock:
+            return list(self._queue) + list(self._running) + list(self._finished.values())
+
+    def shutdown(self, timeout: float | None = 30.0) -> None:
+        """Stop every job and wait for the workers (tests, process exit)."""
+        with self._lock:
+            for job in list(self._queue) + list(self._running):
+                self.stop(job)
+            running = list(self._running)
+        for job in running:
+            job.wait(timeout)
+
+    def _pump(self) -> None:
+        """Start queued jobs while fewer than ``max_running`` train (registry lock held)."""
+        while self._queue and len(self._running) < self.max_running:
+            job = self._queue.popleft()
+            self._running.add(job)
+            self.computations += 1
+            self.peak_running = max(self.peak_running, len(self._running))
+            job._set(status="running", position=0, started=time.perf_counter())
+            threading.Thread(target=self._work, args=(job,), name=job.id, daemon=True).start()
+        self._number_queue()
+
+    def _number_queue(self) -> None:
+        for i, queued in enumerate(self._queue, start=1):
+            queued._set(position=i)
+
+    def _work(self, job: Job) -> None:
+        """Worker thread: train with a bounded thread count, then hand the slot on."""
+        torch.set_num_threads(self.threads_per_job)  # this thread only; see the module docstring
+        status, step, error = "failed", None, None
+        try:
+            out = train(job.config, job._publish, job._stop, self.limits.max_seconds)
+            status, step = out.status, out.diverged_step
+            if status == "time_limit":
+                status, error = "stopped", TimeLimit(self.limits.max_seconds)
+        except CoreError as exc:  # e.g. data files missing: the page shows it like any input error
+            error = exc
+        except Exception as exc:  # noqa: BLE001 — a worker must always free its slot
+            error = TrainingFailed(f"{type(exc).__name__}: {exc}")
+        finally:
+            torch.set_num_threads(self._default_threads)  # what later-born threads inherit
+            with self._lock:
+                self._running.discard(job)
+                if self._active.get(job.config) is job:
+                    del self._active[job.config]
+                if status in CACHED:
+                    self._finished[job.config] = job
+                    while len(self._finished) > self.cache_size:
+                        self._finished.popitem(last=False)
+                job._finish(status, step, error)
+                self._pump()
+
+
+_DEFAULT: JobRegistry | None = None
+_DEFAULT_LOCK = threading.Lock()
+
+
+def default_registry() -> JobRegistry:
+    """The process-wide registry, created on first use."""
+    global _DEFAULT
+    with _DEFAULT_LOCK:
+        if _DEFAULT is None:
+            _DEFAULT = JobRegistry()
+        return _DEFAULT

@@ -1,0 +1,140 @@
+"""Lesson 3: gradient flow through plain and residual stacks, measured with autograd."""
+
+import math
+
+import streamlit as st
+
+from core.data import load_digits_dataset
+from core.engine import TrainConfig
+from core.errors import CoreError
+from core.gradflow import StackConfig, compare_grad_norms, jacobian_check, jacobian_products
+from ui import training
+from ui.figures import heatmap, line_chart
+from ui.shell import dec, labeler, lang, lesson_title, md, quiz, require_shell, sci, show_error, t
+
+require_shell()
+L = "gradients"
+GAINS = {"1": 1.0, "he": math.sqrt(2.0), "2": 2.0}
+
+
+@st.cache_data(max_entries=128, show_spinner=False)
+def stack(depth: int, gain: str, activation: str):
+    return jacobian_products(StackConfig(depth=depth, gain=GAINS[gain], activation=activation))
+
+
+@st.cache_resource(show_spinner=False)
+def digits():
+    return load_digits_dataset()
+
+
+@st.cache_data(max_entries=16, show_spinner=False)
+def init_norms(depth: int, batchnorm: bool):
+    d = digits()
+    return compare_grad_norms(depth, d.x_train[:128], d.y_train[:128], batchnorm=batchnorm)
+
+
+@st.cache_data(max_entries=16, show_spinner=False)
+def jacobians(kind: str, seed: int):
+    return jacobian_check(kind, width=4 if kind == "preact" else 6, side=2, seed=seed)
+
+
+st.title(lesson_title(L))
+md(L, "intro")
+
+# --- A deep stack: the gradient that reaches each depth -------------------------------------------
+st.subheader(t("gradients.stack_heading"))
+c1, c2, c3 = st.columns(3)
+depth = c1.slider(t("gradients.depth"), 2, 200, 50, key="gr_depth")
+gain = c2.radio(t("gradients.gain"), list(GAINS), index=0, key="gr_gain", format_func=labeler("gradients.gain_"),
+                help=t("gradients.gain_help"))
+act = c3.radio(t("gradients.activation"), ["relu", "tanh"], key="gr_act", horizontal=True)
+s = stack(depth, gain, act)
+levels = list(range(depth + 1))
+st.plotly_chart(line_chart(
+    {t("gradients.plain"): (levels, s.plain_grad), t("gradients.residual"): (levels, s.residual_grad),
+     t("gradients.plain_bound"): (levels, s.plain_bound), t("gradients.residual_bound"): (levels, s.residual_bound)},
+    t("gradients.stack_chart"), t("gradients.layer_axis"), t("gradients.norm_axis"), lang(), log_y=True,
+    dashed=(t("gradients.plain_bound"), t("gradients.residual_bound")),
+    colors={t("gradients.plain"): "#ea580c", t("gradients.plain_bound"): "#ea580c",
+            t("gradients.residual"): "#4f46e5", t("gradients.residual_bound"): "#4f46e5"},
+), width="stretch", key="gr_stack_chart")
+m1, m2, m3 = st.columns(3)
+m1.metric(t("gradients.m_plain"), sci(s.plain_grad[0], 2))
+m2.metric(t("gradients.m_residual"), sci(s.residual_grad[0], 2))
+m3.metric(t("gradients.m_sigma"), f"{sci(s.plain_singular[0], 1)} / {sci(s.residual_singular[0], 1)}",
+          help=t("gradients.m_sigma_help"))
+md(L, "stack", depth=depth, plain=sci(s.plain_grad[0], 2), residual=sci(s.residual_grad[0], 2),
+   plain_bound=sci(s.plain_bound[0], 2), residual_bound=sci(s.residual_bound[0], 2), alpha=dec(s.alpha, 3))
+md(L, "residual_math")
+
+# --- Autograd check: ∂y/∂x − ∂F/∂x = I -------------------------------------------------------------
+st.subheader(t("gradients.check_heading"))
+k1, k2 = st.columns(2)
+kind = k1.radio(t("gradients.block"), ["mlp", "preact"], key="gr_kind", format_func=labeler("gradients.block_"),
+                horizontal=True)
+seed = k2.number_input(t("gradients.seed"), 0, 999, 0, key="gr_seed")
+j = jacobians(kind, int(seed))
+cols = st.columns(3)
+for col, z, name in zip(cols, (j.jac_y, j.jac_F, j.difference), ("jac_y", "jac_F", "difference")):
+    col.plotly_chart(heatmap(z, t(f"gradients.{name}"), lang(), text=len(z) <= 8, height=300), key=f"gr_{name}")
+st.caption(t("gradients.check_result", n=len(j.x), dev=sci(j.max_deviation, 1), norm=dec(j.jac_F_norm, 3)))
+
+# --- Real networks at initialisation --------------------------------------------------------------
+st.subheader(t("gradients.nets_heading"))
+n1, n2 = st.columns(2)
+net_depth = n1.select_slider(t("gradients.net_depth"), [8, 14, 20, 32, 56, 110], value=56, key="gr_net_depth")
+bn = n2.toggle(t("gradients.batchnorm"), value=True, key="gr_bn")
+with st.spinner(t("gradients.computing")):
+    g = init_norms(int(net_depth), bn)
+units = list(g.names)
+st.plotly_chart(line_chart(
+    {t("gradients.plain"): (units, g.plain), t("gradients.residual"): (units, g.residual)},
+    t("gradients.nets_chart", depth=net_depth), t("gradients.unit_axis"), t("gradients.wnorm_axis"), lang(),
+    log_y=True, colors={t("gradients.plain"): "#ea580c", t("gradients.residual"): "#4f46e5"},
+), width="stretch", key="gr_nets_chart")
+md(L, "nets", depth=net_depth, plain_ratio=sci(g.plain_early_late, 1), residual_ratio=sci(g.residual_early_late, 1),
+   plain_spread=sci(g.plain_spread, 1), residual_spread=sci(g.residual_spread, 1))
+
+# --- While training ---------------------------------------------------------------------------------
+st.subheader(t("gradients.train_heading"))
+md(L, "training")
+b1, b2 = st.columns([1, 1])
+if b1.button(t("gradients.train", depth=net_depth), type="primary", key="gr_train"):
+    base = TrainConfig(depth=int(net_depth), batchnorm=bn, epochs=2, log_every=2)
+    try:
+        training.start(L, [base.replace(skip=False), base.replace(skip=True)])
+    except CoreError as err:
+        show_error(err)
+if training.jobs(L) and b2.button(t("gradients.stop"), key="gr_stop"):
+    training.stop(L)
+
+
+def draw(snaps):
+    series, over_time = {}, {}
+    for snap in snaps:
+        name = t("gradients.residual" if snap.config.skip else "gradients.plain")
+        if snap.status == "queued":
+            st.info(t("gradients.queued", name=name, position=snap.position))
+        if snap.status == "diverged":
+            st.warning(t("gradients.diverged", name=name, step=snap.diverged_step))
+        if snap.info is None or not snap.steps:
+            continue
+        first, last = snap.steps[0], snap.steps[-1]
+        series[t("gradients.at_step", name=name, step=first.step)] = (snap.info.layers, first.grad_norms)
+        series[t("gradients.at_step", name=name, step=last.step)] = (snap.info.layers, last.grad_norms)
+        over_time[name] = ([r.step for r in snap.steps], [r.grad_norms[0] for r in snap.steps])
+    progress = min((s.progress for s in snaps), default=0.0)
+    st.progress(progress, text=t("gradients.progress", pct=round(100 * progress)))
+    if series:
+        firsts = [k for i, k in enumerate(series) if i % 2 == 0]
+        st.plotly_chart(line_chart(series, t("gradients.train_chart"), t("gradients.unit_axis"),
+                                   t("gradients.wnorm_axis"), lang(), log_y=True, dashed=tuple(firsts)),
+                        width="stretch", key="gr_train_chart")
+        st.plotly_chart(line_chart(over_time, t("gradients.conv1_chart"), t("gradients.step_axis"),
+                                   t("gradients.wnorm_axis"), lang(), log_y=True,
+                                   colors={t("gradients.plain"): "#ea580c", t("gradients.residual"): "#4f46e5"}),
+                        width="stretch", key="gr_conv1_chart")
+
+
+training.live(L, draw)
+quiz(L)
