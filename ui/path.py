@@ -16,6 +16,7 @@ class Lesson:
 # Only built lessons are listed: the menu never shows a placeholder page.
 LESSONS: tuple[Lesson, ...] = (
     Lesson(1, "skip", "foundations", ":material/alt_route:"),
+    Lesson(2, "degradation", "foundations", ":material/trending_up:"),
     Lesson(3, "gradients", "foundations", ":material/trending_down:"),
     Lesson(4, "anatomy", "inside", ":material/account_tree:"),
     Lesson(5, "batchnorm", "inside", ":material/equalizer:"),

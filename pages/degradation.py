@@ -1,0 +1,115 @@
+"""Lesson 2: the degradation problem, trained live: deeper plain nets train worse, residual nets do not."""
+
+import streamlit as st
+
+from core.engine import DEGRADATION_DEPTHS, DEGRADATION_EPOCHS, degradation_configs, degradation_holds
+from core.data import load_dataset
+from core.errors import CoreError
+from core.reference import reference
+from ui import training
+from ui.figures import line_chart
+from ui.shell import dec, lang, lesson_title, md, num, quiz, require_shell, show_error, t
+
+require_shell()
+L = "degradation"
+COLORS = ("#93c5fd", "#3b82f6", "#1d4ed8", "#1e3a8a", "#0f172a")  # shallow (light) → deep (dark)
+
+
+
+@st.cache_resource(show_spinner=False)
+def digits():
+    return load_dataset("digits")
+
+
+st.title(lesson_title(L))
+md(L, "intro", n_train=num(len(digits().y_train)))
+
+# --- One click: plain and residual nets at several depths, the same seed ---------------------------
+st.subheader(t("degradation.live_heading"))
+c1, c2, c3 = st.columns([2, 1, 1])
+depths = c1.multiselect(t("degradation.depths"), [8, 14, 20, 32, 56], default=list(DEGRADATION_DEPTHS),
+                        key="dg_depths", help=t("degradation.depths_help"))
+epochs = c2.number_input(t("degradation.epochs"), 1, 20, DEGRADATION_EPOCHS, key="dg_epochs")
+seed = c3.number_input(t("degradation.seed"), 0, 9999, 0, key="dg_seed")
+b1, b2 = st.columns([1, 1])
+if b1.button(t("degradation.train", n=2 * len(depths)), type="primary", key="dg_train", disabled=len(depths) < 2):
+    try:
+        training.start(L, degradation_configs(int(seed), tuple(sorted(depths)), int(epochs)))
+    except CoreError as err:
+        show_error(err)
+if training.jobs(L) and b2.button(t("degradation.stop"), key="dg_stop"):
+    training.stop(L)
+if len(depths) < 2:
+    st.info(t("degradation.pick_two"))
+
+
+def run_name(snap) -> str:
+    return t("degradation.residual_name" if snap.config.skip else "degradation.plain_name", depth=snap.config.depth)
+
+
+def draw(snaps):
+    order = sorted({s.config.depth for s in snaps})
+    color = {d: COLORS[round(i * (len(COLORS) - 1) / max(1, len(order) - 1))] for i, d in enumerate(order)}
+    cols = st.columns(2)
+    for col, skip in zip(cols, (False, True)):
+        series, colors = {}, {}
+        for s in (s for s in snaps if s.config.skip == skip):
+            name = run_name(s)
+            series[name] = ([r.step for r in s.steps], [100 * r.train_error for r in s.steps])
+            colors[name] = color[s.config.depth]
+        title = t("degradation.chart_residual" if skip else "degradation.chart_plain")
+        fig = line_chart(series, title, t("degradation.step_axis"), t("degradation.error_axis"), lang(),
+                         colors=colors, height=380)
+        fig.update_yaxes(range=[0, 100])  # both panels on one scale, so they compare at a glance
+        col.plotly_chart(fig, width="stretch", key=f"dg_chart_{skip}")
+    progress = sum(s.progress for s in snaps) / len(snaps)
+    st.progress(progress, text=t("degradation.progress", pct=round(100 * progress)))
+    for s in snaps:
+        if s.status == "queued":
+            st.caption(t("degradation.queued", name=run_name(s), position=s.position))
+        elif s.status == "diverged":
+            st.warning(t("degradation.diverged", name=run_name(s), step=s.diverged_step))
+        elif s.error is not None:
+            show_error(s.error)
+    done = [s for s in snaps if s.status == "done" and s.epochs]
+    if done:
+        st.dataframe([{t("degradation.col_net"): run_name(s), t("degradation.col_params"): num(s.info.params),
+                       t("degradation.col_train"): f"{dec(100 * s.epochs[-1].train_error, 1)} %",
+                       t("degradation.col_test"): f"{dec(100 * s.epochs[-1].test_error, 1)} %",
+                       t("degradation.col_time"): f"{dec(s.elapsed, 1)} s"} for s in done],
+                     hide_index=True, width="stretch")
+    if len(done) == len(snaps) and len(snaps) >= 4:
+        final = {(s.config.depth, s.config.skip): s.epochs[-1].train_error for s in done}
+        plain_worse, res_ok = degradation_holds(final)
+        shallow, deep = min(order), max(order)
+        md(L, "verdict", shallow=shallow, deep=deep,
+           plain_shallow=dec(100 * final[(shallow, False)], 1), plain_deep=dec(100 * final[(deep, False)], 1),
+           res_shallow=dec(100 * final[(shallow, True)], 1), res_deep=dec(100 * final[(deep, True)], 1),
+           plain_verdict=t("degradation.yes" if plain_worse else "degradation.no"),
+           res_verdict=t("degradation.yes" if res_ok else "degradation.no"))
+
+
+training.live(L, draw)
+
+# --- What the paper measured (quoted) ---------------------------------------------------------------
+st.subheader(t("degradation.paper_heading"))
+ref = reference()
+cifar, li = ref["cifar"], ref["landscape"]
+left, right = st.columns(2)
+left.dataframe([{t("degradation.col_depth"): d, t("degradation.col_params"): num(p),
+                 t("degradation.col_paper_test"): f"{dec(e, 2)} %"}
+                for d, p, e in zip(cifar["depths"], cifar["params"], cifar["test_error"])],
+               hide_index=True, width="stretch")
+left.caption(t("degradation.source", source=cifar["source"]))
+right.dataframe([{t("degradation.col_depth"): d, t("degradation.col_with"): f"{dec(a, 2)} %",
+                  t("degradation.col_without"): f"{dec(b, 2)} %"}
+                 for d, a, b in zip(li["depths"], li["with_skip"], li["without_skip"])],
+                hide_index=True, width="stretch")
+right.caption(t("degradation.source", source=li["source"]))
+md(L, "paper")
+
+md(L, "not_overfitting")
+md(L, "nested")
+md(L, "gradients")
+st.page_link("pages/gradients.py", label=lesson_title("gradients"), icon=":material/trending_down:")
+quiz(L)

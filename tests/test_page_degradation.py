@@ -1,0 +1,52 @@
+"""Lesson 2 driven through AppTest: one click trains the comparison, the verdict is computed."""
+
+from __future__ import annotations
+
+import time
+
+from core.engine import degradation_holds
+from tests.apptest import open_page
+from ui import i18n
+
+
+def wait_done(at, seconds=120):
+    deadline = time.time() + seconds
+    while time.time() < deadline:
+        at.run()
+        bars = at.get("progress")
+        if bars and bars[0].proto.value == 100:
+            return True
+        time.sleep(0.3)
+    return False
+
+
+def test_one_click_trains_plain_and_residual_pairs_and_states_the_result():
+    at = open_page("degradation", "en")
+    at.multiselect(key="dg_depths").set_value([8, 20])
+    at.number_input(key="dg_epochs").set_value(1).run()
+    at.button(key="dg_train").click().run()
+    assert not at.exception and not at.error
+    assert wait_done(at)
+    table = at.dataframe[0].value
+    names = list(table[i18n.text("en", "degradation.col_net")])
+    assert names == ["Plain-8", "ResNet-8", "Plain-20", "ResNet-20"]
+    # The verdict paragraph is computed from the same runs the table shows.
+    col = i18n.text("en", "degradation.col_train")
+    err = {n: float(v.rstrip(" %")) / 100 for n, v in zip(names, table[col])}
+    plain_worse, res_ok = degradation_holds({(8, False): err["Plain-8"], (20, False): err["Plain-20"],
+                                             (8, True): err["ResNet-8"], (20, True): err["ResNet-20"]})
+    verdict = next(m.value for m in at.markdown if m.value.startswith("**Result of this run.**"))
+    word = lambda ok: i18n.text("en", "degradation.yes" if ok else "degradation.no")  # noqa: E731
+    assert f"deeper plain nets train worse: **{word(plain_worse)}**" in verdict
+    assert f"deeper\nresidual nets are not worse: **{word(res_ok)}**" in verdict or \
+        f"deeper residual nets are not worse: **{word(res_ok)}**" in verdict
+    # Plain and residual nets of one depth have the same parameters (option A shortcuts).
+    params = list(table[i18n.text("en", "degradation.col_params")])
+    assert params[0] == params[1] and params[2] == params[3]
+
+
+def test_fewer_than_two_depths_disables_training():
+    at = open_page("degradation", "vi")
+    at.multiselect(key="dg_depths").set_value([20]).run()
+    assert at.button(key="dg_train").disabled
+    assert at.info and at.info[0].value == i18n.text("vi", "degradation.pick_two")
