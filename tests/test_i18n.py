@@ -80,3 +80,10 @@ def test_number_formatting_follows_the_language():
 def test_fill_leaves_latex_braces_alone():
     md = r"$\frac{a}{b}$ has {{n}} parts"
     assert i18n.fill(md, {"n": 2}) == r"$\frac{a}{b}$ has 2 parts"
+
+
+def test_device_badge_has_a_string_for_every_device_kind():
+    for lang in i18n.LANGS:
+        assert "2" in i18n.text(lang, "device.cpu", name="CPU", threads=2)
+        assert "H100" in i18n.text(lang, "device.cuda", name="NVIDIA H100", threads=2)
+        assert "MPS" in i18n.text(lang, "device.mps", name="Apple MPS", threads=2)

@@ -111,10 +111,7 @@ def _device():
 
 def device_badge() -> None:
     d = _device()
-    if d.kind == "cpu":
-        label = t("device.cpu", threads=d.threads)
-    else:
-        label = t("device.gpu", name=d.name)
+    label = t(f"device.{d.kind}", name=d.name, threads=d.threads)
     st.sidebar.caption(f"{t('device.label')}: {label}")
 
 
