@@ -21,6 +21,7 @@ LESSONS: tuple[Lesson, ...] = (
     Lesson(4, "anatomy", "inside", ":material/account_tree:"),
     Lesson(5, "batchnorm", "inside", ":material/equalizer:"),
     Lesson(6, "family", "inside", ":material/stacked_bar_chart:"),
+    Lesson(9, "lab", "lab", ":material/science:"),
 )
 
 GROUPS = ("start", "foundations", "inside", "beyond", "lab")

@@ -68,15 +68,15 @@ def stop(key: str) -> None:
     st.session_state.pop(f"_jobs_{key}", None)
 
 
-def live(key: str, draw: Callable[[list[JobSnapshot]], None]) -> None:
-    """Draw the snapshots of the session's jobs under ``key``; redraw every POLL_SECONDS while
+def live(key: str, draw: Callable[[list[JobSnapshot]], None], every: float = POLL_SECONDS) -> None:
+    """Draw the snapshots of the session's jobs under ``key``; redraw every ``every`` seconds while
     any job is unfinished, then once more as a full run so the polling ends."""
     current = jobs(key)
     if not current:
         return
     running = any(not j.snapshot().finished for j in current)
 
-    @st.fragment(run_every=POLL_SECONDS if running else None)
+    @st.fragment(run_every=every if running else None)
     def panel():
         snaps = [j.snapshot() for j in jobs(key)]
         draw(snaps)

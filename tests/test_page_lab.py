@@ -1,0 +1,253 @@
+"""Lesson 9 (Lab) through AppTest, driven as a user would: real runs train, stop, pair, queue, diverge,
+are removed, survive page and language switches, and what the page shows is what the jobs hold."""
+
+from __future__ import annotations
+
+import json
+import time
+
+import pytest
+
+import core.jobs
+from core.data import DATA_ROOT
+from core.engine import Limits
+from core.jobs import JobRegistry, default_registry
+from tests.apptest import open_page
+from ui import i18n, runs, training
+
+WIDGETS = {"depth": "number_input", "width": "number_input", "epochs": "number_input", "seed": "number_input",
+           "lr": "select_slider", "wd": "select_slider", "batch": "select_slider", "skip": "toggle", "bn": "toggle",
+           "block": "radio", "shortcut": "radio", "opt": "radio", "data": "radio", "dir": "text_input"}
+
+
+@pytest.fixture(autouse=True)
+def no_leftover_jobs():
+    """Every test starts and ends with an idle registry (jobs are process-wide)."""
+    default_registry().shutdown()
+    yield
+    default_registry().shutdown()
+
+
+@pytest.fixture
+def small_registry(monkeypatch):
+    """A registry that trains one run at a time and cuts every run at 1.5 s of wall time."""
+    reg = JobRegistry(max_running=1, limits=Limits(max_seconds=1.5), warm=False)
+    monkeypatch.setattr(core.jobs, "_DEFAULT", reg)
+    training.registry.clear()
+    yield reg
+    reg.shutdown()
+    training.registry.clear()
+
+
+def lab(lang="en", **settings):
+    at = open_page("lab", lang)
+    for name, value in settings.items():
+        getattr(at, WIDGETS[name])(key=f"lab_{name}").set_value(value)
+    return at.run()
+
+
+def jobs(at):
+    return at.session_state["_jobs_lab"] if "_jobs_lab" in at.session_state else []
+
+
+def poll(at, until, timeout=90):
+    """Rerun the page (AppTest does not fire run_every) until ``until(at)`` holds."""
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        at.run()
+        assert not at.exception, [e.value for e in at.exception]
+        if until(at):
+            return at
+        time.sleep(0.3)
+    raise AssertionError("timed out")
+
+
+def chart(at) -> dict:
+    (el,) = [c for c in at.get("plotly_chart") if c.proto.id.endswith("-lab_chart")]
+    return json.loads(el.proto.spec)
+
+
+def points(at) -> dict[str, int]:
+    return {d["name"]: len(d["x"]) for d in chart(at)["data"]}
+
+
+def statuses(at) -> list[str]:
+    return [m.value for m in at.markdown if m.value.startswith(":") and "[" in m.value]
+
+
+def finished(at) -> bool:
+    return bool(jobs(at)) and all(j.snapshot().finished for j in jobs(at))
+
+
+def test_train_streams_points_until_done():
+    at = lab(depth=8, epochs=2, seed=101)
+    assert not at.error and at.info[0].value == i18n.text("en", "lab.empty")
+    at.button(key="lab_train").click().run()
+    (job,) = jobs(at)
+    seen = []
+    poll(at, lambda a: seen.append(sum(points(a).values())) or finished(a))
+    snap = job.snapshot()
+    assert snap.status == "done" and snap.config.depth == 8 and snap.config.epochs == 2
+    name = runs.run_label(1, snap.config, "en")
+    assert name == "#1 ResNet-8 · Adam 5 × 10⁻⁴ · BN · seed 101"
+    assert points(at) == {name: len(snap.steps)}  # every step record is a point of the loss curve
+    assert seen == sorted(seen) and seen[-1] == len(snap.steps)  # the curve only grows
+    assert statuses(at) == [":green[done]"]
+    total = snap.info.total_steps
+    assert f"step {total} of {total}" in "\n".join(c.value for c in at.caption)
+    # Test error per epoch, by epoch: one point per epoch record.
+    at.button_group(key="lab_metric").set_value("test_error").run()
+    at.button_group(key="lab_x").set_value("epoch").run()
+    (trace,) = chart(at)["data"]
+    assert trace["x"] == [1, 2] and trace["y"] == [r.test_error for r in snap.epochs]
+
+
+def test_stop_ends_the_run_and_keeps_its_curve():
+    at = lab(depth=56, epochs=60, seed=102)
+    at.button(key="lab_train").click().run()
+    poll(at, lambda a: len(jobs(a)[0].snapshot().steps) >= 3)
+    at.button(key="lab_stop").click().run()
+    poll(at, finished)
+    snap = jobs(at)[0].snapshot()
+    assert snap.status == "stopped" and 3 <= len(snap.steps) < snap.info.total_steps
+    assert statuses(at) == [":gray[stopped]"]
+    assert list(points(at).values()) == [len(snap.steps)]
+    assert not [b for b in at.button if b.key == "lab_stop"]  # nothing left to stop
+
+
+def test_pair_is_identical_but_for_the_skip_and_remove_drops_a_run():
+    at = lab(depth=8, epochs=1, seed=103, bn=False)
+    at.button(key="lab_pair").click().run()
+    plain, residual = jobs(at)
+    assert plain.config.replace(skip=True) == residual.config and not plain.config.skip
+    assert plain.config.seed == residual.config.seed == 103
+    poll(at, finished)
+    names = [runs.run_label(1, plain.config, "en"), runs.run_label(2, residual.config, "en")]
+    assert names == ["#1 Plain-8 · Adam 5 × 10⁻⁴ · no BN · seed 103", "#2 ResNet-8 · Adam 5 × 10⁻⁴ · no BN · seed 103"]
+    data = {d["name"]: d for d in chart(at)["data"]}
+    assert list(data) == names
+    assert data[names[0]]["line"]["dash"] == "dash" and data[names[1]]["line"]["dash"] == "solid"
+    at.button(key=f"lab_rm_{plain.id}").click().run()
+    assert jobs(at) == [residual]
+    assert list(points(at)) == [names[1]]
+    at.button(key=f"lab_rm_{residual.id}").click().run()
+    assert jobs(at) == [] and at.info[0].value == i18n.text("en", "lab.empty")
+
+
+def test_same_configuration_twice_is_the_same_run():
+    at = lab(depth=8, epochs=1, seed=104)
+    at.button(key="lab_train").click().run()
+    at.button(key="lab_train").click().run()
+    assert len(jobs(at)) == 1
+    assert any(i.value.startswith("#1 ResNet-8") and "already on the chart" in i.value for i in at.info)
+
+
+def test_csv_rows_equal_the_jobs_records():
+    at = lab(depth=8, epochs=2, seed=105)
+    at.button(key="lab_pair").click().run()
+    poll(at, finished)
+    button = at.get("download_button")[0]
+    assert button.proto.label == i18n.text("en", "lab.csv") and button.proto.deferred_file_id
+    snaps = [j.snapshot() for j in jobs(at)]
+    rows = runs.csv_rows(list(enumerate(snaps, start=1)))
+    assert len(rows) == sum(len(s.steps) + len(s.epochs) for s in snaps)
+    assert all(tuple(r) == runs.CSV_COLUMNS for r in rows)
+    first = [r for r in rows if r["run"] == 1 and r["record"] == "step"]
+    assert [(r["step"], r["loss"]) for r in first] == [(s.step, s.loss) for s in snaps[0].steps]
+    assert {r["skip"] for r in rows if r["run"] == 1} == {False} and rows[-1]["skip"] is True
+
+
+@pytest.mark.parametrize("lang", i18n.LANGS)
+def test_caps_give_the_translated_message_and_block_training(lang):
+    at = lab(lang, depth=116)
+    expected = i18n.text(lang, "error.out_of_range", name=i18n.text(lang, "lab.field_depth"), low="8", high="110",
+                         value="116")
+    assert [e.value for e in at.error] == [expected]
+    assert at.button(key="lab_train").disabled and at.button(key="lab_pair").disabled
+    at.number_input(key="lab_depth").set_value(20)
+    at.number_input(key="lab_epochs").set_value(500).run()
+    assert [e.value for e in at.error] == [i18n.text(lang, "error.out_of_range", name=i18n.text(
+        lang, "lab.field_epochs"), low="1", high="100", value="500")]
+    at.number_input(key="lab_epochs").set_value(5)
+    at.number_input(key="lab_depth").set_value(21).run()  # not 6n + 2
+    assert [e.value for e in at.error] == [i18n.text(lang, "error.bad_depth", depth="21", nearest="20")]
+    at.number_input(key="lab_depth").set_value(20).run()
+    assert not at.error and not at.button(key="lab_train").disabled
+
+
+def test_missing_mnist_files_say_where_to_put_them(tmp_path):
+    if (DATA_ROOT / "fashion_mnist").exists():
+        pytest.skip("data/fashion_mnist exists on this machine")
+    at = lab("vi", data="fashion_mnist")  # the default folder, data/fashion_mnist
+    default = i18n.text("vi", "error.data_missing", dataset="Fashion-MNIST", path=str(DATA_ROOT / "fashion_mnist"))
+    assert [e.value for e in at.error] == [default]
+    at.radio(key="lab_data").set_value("mnist").run()
+    at.text_input(key="lab_dir").input(str(tmp_path)).run()
+    assert [e.value for e in at.error] == [i18n.text("vi", "error.data_missing", dataset="MNIST", path=str(tmp_path))]
+    assert at.button(key="lab_train").disabled and not at.exception
+
+
+def test_wall_time_cap_and_queue_position(small_registry):
+    at = lab(depth=56, epochs=60, seed=106)
+    at.button(key="lab_train").click().run()
+    at.number_input(key="lab_seed").set_value(107).run()
+    at.button(key="lab_train").click().run()  # one run at a time here: the second one waits
+    waiting = i18n.text("en", "lab.queued", name=runs.run_label(2, jobs(at)[1].config, "en"), position=1)
+    assert waiting in [i.value for i in at.info]
+    assert ":blue[waiting: number 1 in the queue]" in statuses(at)
+    poll(at, finished, timeout=60)
+    cap = i18n.text("en", "error.time_limit", seconds="1.5")
+    shown = [e.value for e in at.error]
+    assert [s for s in shown if s.endswith(cap)] and len(shown) == 2  # both runs hit the cap
+    assert statuses(at) == [":gray[stopped]"] * 2
+
+
+def test_divergence_names_the_step():
+    at = lab(depth=8, epochs=1, seed=108, bn=False, opt="sgd", lr=10.0)
+    at.button(key="lab_train").click().run()
+    poll(at, finished)
+    snap = jobs(at)[0].snapshot()
+    assert snap.status == "diverged" and snap.diverged_step is not None
+    assert not runs.diverged_on_test(snap)
+    name = runs.run_label(1, snap.config, "en")
+    assert [w.value for w in at.warning] == [i18n.text("en", "lab.diverged", name=name, step=snap.diverged_step)]
+    assert statuses(at) == [f":orange[diverged at step {snap.diverged_step}]"]
+
+
+def test_a_run_survives_page_and_language_switches():
+    at = lab(depth=20, epochs=60, seed=109)
+    at.button(key="lab_train").click().run()
+    (job,) = jobs(at)
+    poll(at, lambda a: len(job.snapshot().steps) >= 2)
+    before = len(job.snapshot().steps)
+    at.switch_page("pages/home.py").run()
+    assert not at.exception and job.snapshot().status == "running"
+    time.sleep(1.0)
+    at.switch_page("pages/lab.py").run()
+    assert jobs(at) == [job] and at.number_input(key="lab_depth").value == 20  # the settings stayed too
+    shown = points(at)[runs.run_label(1, job.config, "en")]
+    assert shown > before and statuses(at) == [":blue[training]"]
+    at.session_state["_lang"] = "vi"  # what the sidebar language switch sets
+    at.run()
+    assert jobs(at) == [job] and statuses(at) == [":blue[đang huấn luyện]"]
+    assert list(points(at)) == [runs.run_label(1, job.config, "vi")]
+    assert points(at)[runs.run_label(1, job.config, "vi")] >= shown
+    at.button(key="lab_stop").click().run()
+    poll(at, finished)
+
+
+def test_stop_on_a_shared_run_freezes_it_here_and_lets_the_other_session_go_on():
+    me, other = lab(depth=56, epochs=60, seed=110), lab(depth=56, epochs=60, seed=110)
+    me.button(key="lab_train").click().run()
+    other.button(key="lab_train").click().run()
+    (job,) = jobs(me)
+    assert jobs(other) == [job] and job.snapshot().sessions == 2  # identical requests share one job
+    poll(me, lambda a: len(job.snapshot().steps) >= 2)
+    me.button(key="lab_stop").click().run()
+    frozen = me.session_state["_lab_frozen"][job.id]  # this session's view, as it was at Stop
+    time.sleep(1.0)
+    me.run()
+    assert statuses(me) == [":gray[stopped]"] and list(points(me).values()) == [len(frozen.steps)]
+    assert job.snapshot().status == "running" and len(job.snapshot().steps) > len(frozen.steps)  # for the other
+    other.run()
+    assert statuses(other) == [":blue[training]"]
