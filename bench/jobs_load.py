@@ -42,18 +42,18 @@ def session(registry: JobRegistry, name: str, configs, start: threading.Barrier,
     out[name] = (time.perf_counter() - t0, jobs)
 
 
-def many_sessions(n: int, seed: int) -> tuple[float, JobRegistry, dict]:
+def many_sessions(n: int, seed: int) -> tuple[float, float, JobRegistry, dict]:
     """n sessions (threads) asking for the same comparison at the same moment."""
     registry = JobRegistry(warm=False)
     configs = degradation_configs(seed, device="cpu")
     start, out = threading.Barrier(n), {}
     threads = [threading.Thread(target=session, args=(registry, f"s{i}", configs, start, out)) for i in range(n)]
-    t0 = time.perf_counter()
+    t0, c0 = time.perf_counter(), time.process_time()
     for t in threads:
         t.start()
     for t in threads:
         t.join()
-    return time.perf_counter() - t0, registry, out
+    return time.perf_counter() - t0, time.process_time() - c0, registry, out
 
 
 def distinct_runs(n: int) -> dict:
@@ -80,8 +80,8 @@ def main() -> None:
     ap.add_argument("--distinct", type=int, default=10)
     args = ap.parse_args()
     warm_up()  # imports and data once, so the baseline and the load run compare like with like
-    base_time, _, _ = many_sessions(1, seed=1)  # baseline: one session alone
-    wall, registry, out = many_sessions(args.sessions, seed=2)  # another seed: nothing cached
+    base_time, base_cpu, _, _ = many_sessions(1, seed=1)  # baseline: one session alone
+    wall, cpu, registry, out = many_sessions(args.sessions, seed=2)  # another seed: nothing cached
     distinct_jobs = {id(job) for _, jobs in out.values() for job in jobs}
     slowest = max(t for t, _ in out.values())
     print(f"1) {args.sessions} sessions × the default comparison ({len(degradation_configs())} configs), "
@@ -90,13 +90,16 @@ def main() -> None:
           f"distinct Job objects handed out: {len(distinct_jobs)}")
     print(f"   one session alone: {base_time:.2f} s; {args.sessions} sessions: slowest {slowest:.2f} s "
           f"= {slowest / base_time:.2f} × alone (wall {wall:.2f} s)")
+    print(f"   CPU seconds: alone {base_cpu:.1f}, {args.sessions} sessions {cpu:.1f} = {cpu / base_cpu:.2f} × "
+          f"(polling included; wall above CPU ÷ cores is time lost to other processes)")
     d = distinct_runs(args.distinct)
     print(f"2) {args.distinct} distinct ResNet-20 runs (2 epochs each), K = {d['k']}")
     print(f"   most training at once: sampled {d['seen']}, registry {d['registry']} (goal ≤ K = {d['k']}); "
           f"computations {d['computations']}; finished {d['done']}/{args.distinct} in {d['time']:.1f} s")
     print(f"   queue places right after submitting: {d['places']}")
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     print(f"   RSS before {d['rss0']:.0f} MiB, peak while training {d['rss']:.0f} MiB "
-          f"(+{d['rss'] - d['rss0']:.0f} MiB); process peak {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:.0f} MiB")
+          f"(+{d['rss'] - d['rss0']:.0f} MiB); process peak {peak:.0f} MiB")
 
 
 if __name__ == "__main__":

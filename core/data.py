@@ -7,6 +7,7 @@ indexing with a seeded ``randperm``, which is faster than a ``DataLoader`` for t
 from __future__ import annotations
 
 import gzip
+import importlib.util
 import math
 import threading
 from dataclasses import dataclass
@@ -19,7 +20,7 @@ from .errors import BadChoice, BadDataFile, DataMissing
 
 DATASETS = ("digits", "synthetic", "mnist", "fashion_mnist")
 SPLIT_SEED = 0  # the digits train/test split never depends on the training seed
-DIGITS_TEST = 360  # 20 % of 1,797 images, stratified: 1,437 train / 360 test
+TEST_EVERY = 5  # one digit in five (per class) is held out for testing
 
 
 @dataclass(frozen=True, eq=False)
@@ -58,26 +59,39 @@ def _normalise(x_train: np.ndarray, x_test: np.ndarray) -> tuple[torch.Tensor, t
     return as_t(x_train), as_t(x_test)
 
 
-def digits_split(target: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
-    """Indices (train, test) into ``load_digits()``: a fixed stratified 1,437 / 360 split."""
-    from sklearn.datasets import load_digits
-    from sklearn.model_selection import train_test_split
+def digits_arrays() -> tuple[np.ndarray, np.ndarray]:
+    """scikit-learn's 1,797 digits: images (1797, 8, 8) with values 0…16, and labels (1797,)."""
+    # Read the CSV that scikit-learn ships without importing scikit-learn: its import alone takes
+    # about 1 s, more than half of a first click's budget in a fresh process.
+    spec = importlib.util.find_spec("sklearn")
+    path = Path(spec.submodule_search_locations[0]) / "datasets" / "data" / "digits.csv.gz" if spec else None
+    if path is not None and path.is_file():
+        raw = np.loadtxt(path, delimiter=",")  # (1797, 65): 64 pixels, then the label
+        return raw[:, :64].reshape(-1, 8, 8), raw[:, 64].astype(np.int64)
+    from sklearn.datasets import load_digits  # the file moved in some release: the public way
 
-    target = load_digits().target if target is None else target
-    idx = np.arange(len(target))
-    train, test = train_test_split(idx, test_size=DIGITS_TEST, stratify=target, random_state=SPLIT_SEED)
-    return np.sort(train), np.sort(test)
+    d = load_digits()
+    return d.images, d.target
+
+
+def digits_split(target: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Fixed stratified split (train, test indices): every fifth image of each class, in an order
+    shuffled once with SPLIT_SEED, is a test image (1,433 train / 364 test)."""
+    rng = np.random.default_rng(SPLIT_SEED)
+    test = np.concatenate([rng.permutation(np.flatnonzero(target == k))[::TEST_EVERY]
+                           for k in np.unique(target)])
+    is_test = np.zeros(len(target), dtype=bool)
+    is_test[test] = True
+    return np.flatnonzero(~is_test), np.flatnonzero(is_test)
 
 
 def load_digits_dataset() -> Dataset:
-    """scikit-learn's 1,797 handwritten digits (8×8, 17 grey levels), shipped with the library."""
-    from sklearn.datasets import load_digits
-
-    d = load_digits()
-    train, test = digits_split(d.target)
-    images = d.images[:, None] / 16.0  # (1797, 1, 8, 8) in [0, 1]
+    """scikit-learn's handwritten digits (8×8, 17 grey levels), shipped with the library."""
+    images, target = digits_arrays()
+    train, test = digits_split(target)
+    images = images[:, None] / 16.0  # (1797, 1, 8, 8) in [0, 1]
     x_train, x_test = _normalise(images[train], images[test])
-    y = torch.from_numpy(d.target.astype(np.int64))
+    y = torch.from_numpy(target)
     return Dataset("digits", x_train, y[train], x_test, y[test], 10)
 
 

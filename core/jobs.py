@@ -150,8 +150,11 @@ class JobRegistry:
         self._queue: deque[Job] = deque()
         self._running: set[Job] = set()
         self._finished: OrderedDict[TrainConfig, Job] = OrderedDict()  # LRU of CACHED endings
+        self.warmed = threading.Event()  # set once warm_up() has run (at once with warm=False)
         if warm:  # in the background, so the first click does not wait for imports and data
-            threading.Thread(target=warm_up, name="warm-up", daemon=True).start()
+            threading.Thread(target=self._warm_up, name="warm-up", daemon=True).start()
+        else:
+            self.warmed.set()
 
     def submit(self, config: TrainConfig, session: str) -> Job:
         """The job for ``config``, shared with every session that asked for the same: the running
@@ -214,6 +217,12 @@ class JobRegistry:
             running = list(self._running)
         for job in running:
             job.wait(timeout)
+
+    def _warm_up(self) -> None:
+        try:
+            warm_up()
+        finally:
+            self.warmed.set()
 
     def _pump(self) -> None:
         """Start queued jobs while fewer than ``max_running`` train (registry lock held)."""

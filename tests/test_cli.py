@@ -60,7 +60,7 @@ def test_train_json_streams_steps_with_gradient_norms():
     assert out.returncode == 0, out.stderr
     doc = json.loads(out.stdout)
     assert doc["model"] == "Plain-8" and doc["config"]["skip"] is False and doc["status"] == "done"
-    assert [s["step"] for s in doc["steps"]] == [1, 2, 3]  # 1,437 examples in batches of 512
+    assert [s["step"] for s in doc["steps"]] == [1, 2, 3]  # 1,433 examples in batches of 512
     assert all(len(s["grad_norms"]) == len(doc["layers"]) == 5 for s in doc["steps"])
 
 

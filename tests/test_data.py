@@ -10,8 +10,9 @@ import torch
 from sklearn.datasets import load_digits
 
 from core.data import (
-    DIGITS_TEST,
+    TEST_EVERY,
     batch_indices,
+    digits_arrays,
     digits_split,
     load_dataset,
     load_digits_dataset,
@@ -22,25 +23,28 @@ from core.data import (
 from core.errors import BadChoice, BadDataFile, DataMissing
 
 
-def test_digits_split_is_fixed_disjoint_complete_and_stratified():
-    train, test = digits_split()
+def test_digits_are_scikit_learns_and_the_split_is_fixed_disjoint_complete_and_stratified():
+    d = load_digits()
+    images, target = digits_arrays()  # read from scikit-learn's file without importing it
+    np.testing.assert_array_equal(images, d.images)
+    np.testing.assert_array_equal(target, d.target)
+    train, test = digits_split(target)
     torch.manual_seed(1234)  # the split must not follow torch's (or numpy's) global seed
     np.random.seed(99)
-    train2, test2 = digits_split()
+    train2, test2 = digits_split(target)
     np.testing.assert_array_equal(train, train2)
     np.testing.assert_array_equal(test, test2)
-    target = load_digits().target
-    assert len(test) == DIGITS_TEST and len(train) + len(test) == len(target)
+    assert len(train) + len(test) == len(target) == 1797
     assert not set(train) & set(test)
-    # Stratified: each class keeps its share of the test set to within one image.
-    share = np.bincount(target[test], minlength=10) / np.bincount(target, minlength=10)
-    assert np.all(np.abs(share - DIGITS_TEST / len(target)) <= 1.0 / 170)
+    # Stratified: one image in TEST_EVERY of each class is held out (rounded up).
+    per_class = np.bincount(target, minlength=10)
+    np.testing.assert_array_equal(np.bincount(target[test], minlength=10), -(-per_class // TEST_EVERY))
 
 
 def test_digits_tensors_are_the_images_normalised_with_train_statistics():
     d = load_digits()
     data = load_digits_dataset()
-    train, test = digits_split()
+    train, test = digits_split(d.target)
     raw_train = d.images[train] / 16.0
     mean, std = raw_train.mean(), raw_train.std()
     assert data.x_train.shape == (len(train), 1, 8, 8) and data.x_test.shape == (len(test), 1, 8, 8)
