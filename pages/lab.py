@@ -150,8 +150,7 @@ def draw(metric: str, x_axis: str, snaps) -> None:
         if s.status == "queued":
             st.info(t("lab.queued", name=label(s), position=s.position), icon=":material/hourglass_top:")
         elif s.status == "diverged":
-            key = "lab.diverged_test" if runs.diverged_on_test(s) else "lab.diverged"
-            st.warning(t(key, name=label(s), step=num(s.diverged_step), epoch=len(s.epochs) + 1),
+            st.warning(t("lab.diverged", name=label(s), step=num(s.diverged_step), epoch=len(s.epochs) + 1),
                        icon=":material/warning:")
         if s.error is not None:
             fail(s.error, label(s))

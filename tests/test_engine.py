@@ -189,3 +189,15 @@ def test_cuda_run_starts_where_the_cpu_run_starts():
     assert gpu[0].loss == pytest.approx(cpu[0].loss, rel=1e-3)
     assert gpu[0].grad_norms == pytest.approx(cpu[0].grad_norms, rel=1e-2)
     assert len(gpu) == len(cpu)
+
+
+def test_a_huge_test_loss_is_reported_not_taken_for_divergence(monkeypatch):
+    # Early in training, eval mode (BatchNorm's lagging running statistics) can give an enormous
+    # test loss while the training loss is healthy: the run must go on and report it.
+    import core.engine as engine
+
+    monkeypatch.setattr(engine, "evaluate", lambda model, x, y: (3.5e7, 0.9))
+    out, _, steps, epochs = run(TINY)
+    assert out.status == "done" and out.diverged_step is None
+    assert [e.test_loss for e in epochs] == [3.5e7, 3.5e7]
+    assert all(math.isfinite(s.loss) and s.loss < 10 for s in steps)

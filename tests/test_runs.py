@@ -83,14 +83,6 @@ def test_csv_has_one_row_per_record_with_the_records_values(snap):
     assert (row["depth"], row["skip"], row["optimizer"], row["lr"], row["seed"]) == ("8", "True", "adam", "0.0005", "3")
 
 
-def test_diverged_on_test_tells_the_two_endings_apart(snap):
-    last = snap.steps[-1].step
-    on_test = JobSnapshot(**{**snap.__dict__, "status": "diverged", "diverged_step": last, "epochs": ()})
-    on_train = JobSnapshot(**{**snap.__dict__, "status": "diverged", "diverged_step": last + 3})
-    assert runs.diverged_on_test(on_test) and not runs.diverged_on_test(on_train)
-    assert not runs.diverged_on_test(snap)
-
-
 def test_error_params_translate_names_and_format_numbers():
     p = runs.error_params(OutOfRange("depth", 1202, 8, 110).params, "vi")
     assert i18n.text("vi", "error.out_of_range", **p) == (

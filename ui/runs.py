@@ -103,13 +103,6 @@ def latest(snap: JobSnapshot) -> dict[str, float | int | None]:
     }
 
 
-def diverged_on_test(snap: JobSnapshot) -> bool:
-    """True when a "diverged" run failed the engine's end-of-epoch check on the *test* loss (eval
-    mode, BatchNorm's running statistics) while its training loss was still finite: the step
-    record at the diverged step was published, which a blown-up training loss never is."""
-    return snap.status == "diverged" and bool(snap.steps) and snap.steps[-1].step == snap.diverged_step
-
-
 def csv_rows(runs: Sequence[tuple[int, JobSnapshot]]) -> list[dict]:
     """One row per record of every run: its number, model, status, every config field, then the
     record's step, epoch, seconds and metrics ("step" rows: the window's loss and training error;
