@@ -4,7 +4,7 @@ import math
 
 import streamlit as st
 
-from core.data import load_digits_dataset
+from core.data import load_dataset
 from core.engine import TrainConfig
 from core.errors import CoreError
 from core.gradflow import StackConfig, compare_grad_norms, jacobian_check, jacobian_products
@@ -24,7 +24,7 @@ def stack(depth: int, gain: str, activation: str):
 
 @st.cache_resource(show_spinner=False)
 def digits():
-    return load_digits_dataset()
+    return load_dataset("digits")  # loaded once per process by core
 
 
 @st.cache_data(max_entries=16, show_spinner=False)

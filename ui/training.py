@@ -13,7 +13,6 @@ from typing import Callable, Sequence
 import streamlit as st
 
 from core.engine import TrainConfig
-from core.errors import CoreError
 from core.jobs import Job, JobRegistry, JobSnapshot, default_registry
 
 POLL_SECONDS = 0.5  # curves update twice a second while training
@@ -84,12 +83,3 @@ def live(key: str, draw: Callable[[list[JobSnapshot]], None], every: float = POL
             st.rerun()  # a full run redefines the fragment without polling
 
     panel()
-
-
-def safe_start(key: str, configs: Sequence[TrainConfig], on_error: Callable[[CoreError], None]) -> bool:
-    try:
-        start(key, configs)
-        return True
-    except CoreError as err:
-        on_error(err)
-        return False
