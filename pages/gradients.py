@@ -15,6 +15,7 @@ from ui.shell import dec, labeler, lang, lesson_title, md, quiz, require_shell, 
 require_shell()
 L = "gradients"
 GAINS = {"1": 1.0, "he": math.sqrt(2.0), "2": 2.0}
+BATCH = 128  # digits in the batch the initial gradients are measured on
 
 
 @st.cache_data(max_entries=128, show_spinner=False)
@@ -30,7 +31,7 @@ def digits():
 @st.cache_data(max_entries=16, show_spinner=False)
 def init_norms(depth: int, batchnorm: bool):
     d = digits()
-    return compare_grad_norms(depth, d.x_train[:128], d.y_train[:128], batchnorm=batchnorm)
+    return compare_grad_norms(depth, d.x_train[:BATCH], d.y_train[:BATCH], batchnorm=batchnorm)
 
 
 @st.cache_data(max_entries=16, show_spinner=False)
@@ -92,7 +93,7 @@ st.plotly_chart(line_chart(
     t("gradients.nets_chart", depth=net_depth), t("gradients.unit_axis"), t("gradients.wnorm_axis"), lang(),
     log_y=True, colors={t("gradients.plain"): "#ea580c", t("gradients.residual"): "#4f46e5"},
 ), width="stretch", key="gr_nets_chart")
-md(L, "nets", depth=net_depth, plain_ratio=sci(g.plain_early_late, 1), residual_ratio=sci(g.residual_early_late, 1),
+md(L, "nets", depth=net_depth, batch=BATCH, plain_ratio=sci(g.plain_early_late, 1), residual_ratio=sci(g.residual_early_late, 1),
    plain_spread=sci(g.plain_spread, 1), residual_spread=sci(g.residual_spread, 1))
 
 # --- While training ---------------------------------------------------------------------------------
