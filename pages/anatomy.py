@@ -65,7 +65,7 @@ with right:
     m1, m2, m3 = st.columns(3)
     m1.metric(t("anatomy.m_params"), num(r.params))
     m2.metric(t("anatomy.m_shortcut"), num(r.shortcut_params))
-    m3.metric(t("anatomy.m_out"), " × ".join(map(str, r.out_shape[1:])), help=t("anatomy.m_out_help"))
+    m3.metric(t("anatomy.m_out"), "×".join(map(str, r.out_shape[1:])), help=t("anatomy.m_out_help"))
 
 # --- Why the block looks like this ----------------------------------------------------------------
 share = 100 * r.shortcut_params / r.params if r.params else 0.0

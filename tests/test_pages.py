@@ -80,7 +80,7 @@ def test_anatomy_controls_change_the_real_numbers():
     metrics = {m.label: m.value for m in at.metric}
     assert metrics[i18n.text("en", "anatomy.m_params")] == f"{expected:,}"
     assert metrics[i18n.text("en", "anatomy.m_shortcut")] == f"{128 * 256 + 2 * 256:,}"
-    assert metrics[i18n.text("en", "anatomy.m_out")] == "256 × 28 × 28"
+    assert metrics[i18n.text("en", "anatomy.m_out")] == "256×28×28"
     spec = at.get("graphviz_chart")[0].proto.spec
     assert "downsample_0" in spec and "#ea580c" in spec
     # Skip off: no addition, no skip edge, no shortcut parameters.
