@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import csv
 import io
+import json
 import time
 
 import pytest
@@ -67,6 +68,13 @@ def test_train_grows_the_curve_live_and_keeps_the_run(page, server_url):
     page.wait_for_function(f"({POINTS})().some(n => n > {counts[-1]})", timeout=30_000)
     page.get_by_text(t("lab.status_running", "vi"), exact=True).wait_for(timeout=30_000)
     wait_idle(page)
+    # The rerun in the new language replaces the page piece by piece: wait until it has reached the
+    # run list (drawn by the polling fragment) and the quiz at the bottom, instead of reading once.
+    wanted = json.dumps(["#1 ResNet-20", t("lab.quiz.q1.question", "vi")])
+    page.wait_for_function(
+        f"() => {wanted}.every(s => document.querySelector(\"[data-testid='stMain']\").innerText.includes(s))",
+        timeout=30_000,
+    )
     main = page.locator("[data-testid='stMain']")
     assert "#1 ResNet-20" in main.inner_text() and t("lab.quiz.q1.question", "vi") in main.inner_text()
     assert page.locator("[data-testid='stProgress']").inner_text() != progress
