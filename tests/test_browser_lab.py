@@ -34,6 +34,9 @@ def watch(page, seconds: float) -> list[tuple[float, int]]:
     seen, t0 = [], time.perf_counter()
     while time.perf_counter() - t0 < seconds:
         n = (points(page) or [0])[0]
+        if n == 0 and seen:  # read while Plotly swapped in the redrawn chart: no data yet, skip it
+            page.wait_for_timeout(50)
+            continue
         if not seen or n != seen[-1][1]:
             seen.append((time.perf_counter() - t0, n))
         page.wait_for_timeout(50)
