@@ -25,24 +25,29 @@ def _initial_lang() -> str:
     return "vi"
 
 
+def _on_language_switch() -> None:
+    """Runs before the rerun the click causes, so that whole run is already in the new language."""
+    choice = st.session_state.get("lang_switch")
+    if choice in i18n.LANGS:
+        st.session_state[LANG_KEY] = choice
+
+
 def language_control() -> str:
     """The one language switch, in the sidebar; kept in session state and mirrored into the URL."""
     # The language lives under its own key, not the widget's: widget state is dropped whenever a
     # run does not report it, and the language must survive every page change.
     if LANG_KEY not in st.session_state:
         st.session_state[LANG_KEY] = _initial_lang()
-    choice = st.sidebar.segmented_control(
+    st.sidebar.segmented_control(
         "🌐 Ngôn ngữ · Language",
         options=i18n.LANGS,
         default=st.session_state[LANG_KEY],
         format_func=i18n.LANG_NAMES.__getitem__,
         key="lang_switch",
+        on_change=_on_language_switch,
         required=True,  # clicking the selected language must not deselect it
         label_visibility="collapsed",
     )
-    if choice in i18n.LANGS and choice != st.session_state[LANG_KEY]:
-        st.session_state[LANG_KEY] = choice
-        st.rerun()  # the navigation above was built in the old language
     lang = st.session_state[LANG_KEY]
     # Query params are dropped on page change: write ?lang= back on every run, so links keep it.
     if st.query_params.get("lang") != lang:
