@@ -16,13 +16,9 @@ COLORS = ("#93c5fd", "#3b82f6", "#1d4ed8", "#1e3a8a", "#0f172a")  # shallow (lig
 
 
 
-@st.cache_resource(show_spinner=False)
-def digits():
-    return load_dataset("digits")
-
 
 st.title(lesson_title(L))
-md(L, "intro", n_train=num(len(digits().y_train)))
+md(L, "intro", n_train=num(len(load_dataset("digits").y_train)))
 
 # --- One click: plain and residual nets at several depths, the same seed ---------------------------
 st.subheader(t("degradation.live_heading"))

@@ -23,14 +23,10 @@ def stack(depth: int, gain: str, activation: str):
     return jacobian_products(StackConfig(depth=depth, gain=GAINS[gain], activation=activation))
 
 
-@st.cache_resource(show_spinner=False)
-def digits():
-    return load_dataset("digits")  # loaded once per process by core
-
 
 @st.cache_data(max_entries=16, show_spinner=False)
 def init_norms(depth: int, batchnorm: bool):
-    d = digits()
+    d = load_dataset("digits")  # loaded once per process by core.data
     return compare_grad_norms(depth, d.x_train[:BATCH], d.y_train[:BATCH], batchnorm=batchnorm)
 
 
