@@ -14,9 +14,6 @@ require_shell()
 L = "degradation"
 COLORS = ("#93c5fd", "#3b82f6", "#1d4ed8", "#1e3a8a", "#0f172a")  # shallow (light) → deep (dark)
 
-
-
-
 st.title(lesson_title(L))
 md(L, "intro", n_train=num(len(load_dataset("digits").y_train)))
 
