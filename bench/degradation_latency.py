@@ -26,8 +26,8 @@ sys.path.insert(0, str(ROOT))
 
 import torch  # noqa: E402
 
-from core.engine import degradation_configs, degradation_holds, train  # noqa: E402
-from core.jobs import JobRegistry  # noqa: E402
+from core.training.engine import degradation_configs, degradation_holds, train  # noqa: E402
+from core.training.jobs import JobRegistry  # noqa: E402
 
 GOAL_FIRST_S, GOAL_TOTAL_S = 1.5, 15.0
 

@@ -18,9 +18,9 @@ sys.path.insert(0, str(ROOT))
 
 import torch  # noqa: E402
 
-from core.data import load_dataset  # noqa: E402
-from core.device import pick_device  # noqa: E402
-from core.engine import RunInfo, TrainConfig, train, warm_up  # noqa: E402
+from core.training.data import load_dataset  # noqa: E402
+from core.training.device import pick_device  # noqa: E402
+from core.training.engine import RunInfo, TrainConfig, train, warm_up  # noqa: E402
 
 
 def samples_per_second(cfg: TrainConfig) -> tuple[float, str, str]:

@@ -25,9 +25,9 @@ sys.path.insert(0, str(ROOT))
 import torch  # noqa: E402
 import torch.nn.functional as F  # noqa: E402
 
-from core.data import batch_indices, load_dataset  # noqa: E402
-from core.engine import TrainConfig, build_model, evaluate, make_optimizer, train  # noqa: E402
-from core.jobs import JobRegistry  # noqa: E402
+from core.training.data import batch_indices, load_dataset  # noqa: E402
+from core.training.engine import TrainConfig, build_model, evaluate, make_optimizer, train  # noqa: E402
+from core.training.jobs import JobRegistry  # noqa: E402
 
 GOAL = 0.95
 
@@ -53,7 +53,7 @@ def bare_loop(cfg: TrainConfig, with_eval: bool) -> float:
 
 
 def engine(cfg: TrainConfig) -> float:
-    """Samples per second of core.engine.train, set-up, records and gradient norms included."""
+    """Samples per second of core.training.engine.train, set-up, records and gradient norms included."""
     n = len(load_dataset(cfg.dataset).y_train)
     t0, c0 = time.perf_counter(), time.process_time()
     out = train(cfg, lambda record: None)

@@ -20,8 +20,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from core.engine import TrainConfig, degradation_configs, warm_up  # noqa: E402
-from core.jobs import JobRegistry  # noqa: E402
+from core.training.engine import TrainConfig, degradation_configs, warm_up  # noqa: E402
+from core.training.jobs import JobRegistry  # noqa: E402
 
 
 def rss_mib() -> float:

@@ -12,9 +12,9 @@ import json
 import sys
 import time
 
-from .engine import DEGRADATION_DEPTHS, DEGRADATION_EPOCHS, TrainConfig, degradation_configs, degradation_holds
-from .errors import CoreError
-from .jobs import JobRegistry, JobSnapshot
+from core.training.engine import DEGRADATION_DEPTHS, DEGRADATION_EPOCHS, TrainConfig, degradation_configs, degradation_holds
+from core.errors import CoreError
+from core.training.jobs import JobRegistry, JobSnapshot
 
 SESSION = "cli"
 

@@ -136,7 +136,7 @@ class BatchNormOneValue(CoreError):
         )
 
 
-# ---- Errors of training (core.data, core.engine, core.jobs) ----
+# ---- Errors of training (core.training.data, core.training.engine, core.training.jobs) ----
 
 
 class DataMissing(CoreError):

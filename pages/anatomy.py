@@ -2,8 +2,8 @@
 
 import streamlit as st
 
-from core.anatomy import LIMITS, BlockSpec, inspect_block
-from core.diagram import WORDS, describe, to_dot
+from core.lessons.anatomy import LIMITS, BlockSpec, inspect_block
+from core.models.diagram import WORDS, describe, to_dot
 from core.errors import CoreError
 from ui.i18n import shape_str
 from ui.shell import dec, labeler, lesson_title, md, num, quiz, require_shell, show_error, t

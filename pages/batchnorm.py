@@ -5,7 +5,7 @@ from dataclasses import replace
 import numpy as np
 import streamlit as st
 
-from core.bnstats import BatchSpec, batchnorm_eval, batchnorm_train, bias_cancels, make_batch, running_stats, small_batch_spread
+from core.lessons.bnstats import BatchSpec, batchnorm_eval, batchnorm_train, bias_cancels, make_batch, running_stats, small_batch_spread
 from core.errors import CoreError
 from ui.figures import PALETTE, histograms, line_chart
 from ui.shell import (dec, decimal_slider, labeler, lang, lesson_title, md, num, quiz, require_shell, sci, show_error,

@@ -2,8 +2,8 @@
 
 import streamlit as st
 
-from core.engine import DEGRADATION_DEPTHS, DEGRADATION_EPOCHS, degradation_configs, degradation_holds
-from core.data import load_dataset
+from core.training.engine import DEGRADATION_DEPTHS, DEGRADATION_EPOCHS, degradation_configs, degradation_holds
+from core.training.data import load_dataset
 from core.errors import CoreError
 from core.reference import reference
 from ui import training

@@ -4,11 +4,11 @@ import numpy as np
 import pandas as pd
 import streamlit as st
 
-from core.channels import conv1x1_demo
+from core.lessons.channels import conv1x1_demo
 from core.errors import CoreError
 from core.reference import reference
-from core.resnet import FAMILY
-from core.summary import block_cost, summarize_family
+from core.models.resnet import FAMILY
+from core.models.summary import block_cost, summarize_family
 from ui.figures import grouped_bars, heatmap
 from ui.i18n import shape_str
 from ui.shell import big, dec, labeler, lang, lesson_title, md, num, quiz, require_shell, show_error, t

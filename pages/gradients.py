@@ -4,10 +4,10 @@ import math
 
 import streamlit as st
 
-from core.data import load_dataset
-from core.engine import TrainConfig
+from core.training.data import load_dataset
+from core.training.engine import TrainConfig
 from core.errors import CoreError
-from core.gradflow import StackConfig, compare_grad_norms, jacobian_check, jacobian_products
+from core.lessons.gradflow import StackConfig, compare_grad_norms, jacobian_check, jacobian_products
 from ui import training
 from ui.figures import heatmap, line_chart
 from ui.shell import dec, labeler, lang, lesson_title, md, quiz, require_shell, sci, show_error, t
@@ -26,7 +26,7 @@ def stack(depth: int, gain: str, activation: str):
 
 @st.cache_data(max_entries=16, show_spinner=False)
 def init_norms(depth: int, batchnorm: bool):
-    d = load_dataset("digits")  # loaded once per process by core.data
+    d = load_dataset("digits")  # loaded once per process by core.training.data
     return compare_grad_norms(depth, d.x_train[:BATCH], d.y_train[:BATCH], batchnorm=batchnorm)
 
 

@@ -5,8 +5,8 @@ import functools
 
 import streamlit as st
 
-from core.data import DATASETS
-from core.engine import BLOCK_TYPES, OPTIMIZERS, SHORTCUTS, TrainConfig, validate
+from core.training.data import DATASETS
+from core.training.engine import BLOCK_TYPES, OPTIMIZERS, SHORTCUTS, TrainConfig, validate
 from core.errors import CoreError
 from ui import runs, training
 from ui.figures import RUN_COLORS, runs_chart

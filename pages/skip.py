@@ -5,9 +5,9 @@ import pandas as pd
 import streamlit as st
 
 from core.errors import CoreError
-from core.imaging import MAX_SIGMA, PHOTOS, blur_analogy, digit_image, load_upload, photo_image
-from core.toy import TARGETS, ToyConfig, run_toy
-from core.worked import DEFAULT_NUMBERS, worked_example
+from core.lessons.imaging import MAX_SIGMA, PHOTOS, blur_analogy, digit_image, load_upload, photo_image
+from core.lessons.toy import TARGETS, ToyConfig, run_toy
+from core.lessons.worked import DEFAULT_NUMBERS, worked_example
 from ui.figures import PALETTE, contexts_dot, line_chart, picture
 from ui.shell import dec, decimal_slider, labeler, lang, lesson_title, md, num, quiz, require_shell, show_error, t
 

@@ -9,7 +9,7 @@ import pytest
 import torch
 from torch import nn
 
-from core.bnstats import (
+from core.lessons.bnstats import (
     BatchSpec,
     batchnorm_eval,
     batchnorm_train,

@@ -10,8 +10,8 @@ from pathlib import Path
 
 import torch
 
-from core.engine import EpochRecord, TrainConfig, train
-from core.jobs import JobRegistry
+from core.training.engine import EpochRecord, TrainConfig, train
+from core.training.jobs import JobRegistry
 
 ROOT = Path(__file__).resolve().parent.parent
 

@@ -1,4 +1,4 @@
-"""core.data: the fixed digits split, normalisation, IDX files written here, seeded batching."""
+"""core.training.data: the fixed digits split, normalisation, IDX files written here, seeded batching."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ import pytest
 import torch
 from sklearn.datasets import load_digits
 
-from core.data import (
+from core.training.data import (
     TEST_EVERY,
     batch_indices,
     digits_arrays,

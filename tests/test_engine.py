@@ -1,4 +1,4 @@
-"""core.engine: determinism, streamed records, stop, divergence, caps, the degradation configs."""
+"""core.training.engine: determinism, streamed records, stop, divergence, caps, the degradation configs."""
 
 from __future__ import annotations
 
@@ -10,8 +10,8 @@ import pytest
 import torch
 import torch.nn.functional as F
 
-from core.data import load_dataset
-from core.engine import (
+from core.training.data import load_dataset
+from core.training.engine import (
     EpochRecord,
     Limits,
     RunInfo,
@@ -194,7 +194,7 @@ def test_cuda_run_starts_where_the_cpu_run_starts():
 def test_a_huge_test_loss_is_reported_not_taken_for_divergence(monkeypatch):
     # Early in training, eval mode (BatchNorm's lagging running statistics) can give an enormous
     # test loss while the training loss is healthy: the run must go on and report it.
-    import core.engine as engine
+    import core.training.engine as engine
 
     monkeypatch.setattr(engine, "evaluate", lambda model, x, y: (3.5e7, 0.9))
     out, _, steps, epochs = run(TINY)

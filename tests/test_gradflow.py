@@ -10,7 +10,7 @@ import torch
 import torch.nn.functional as F
 
 from core.errors import CoreError
-from core.gradflow import (
+from core.lessons.gradflow import (
     StackConfig,
     _block_for,
     block_units,
@@ -21,7 +21,7 @@ from core.gradflow import (
     stack_forward,
     stack_weights,
 )
-from core.resnet import cifar_resnet
+from core.models.resnet import cifar_resnet
 
 
 @pytest.mark.parametrize("kind, width", [("mlp", 6), ("preact", 2)])

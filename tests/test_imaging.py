@@ -9,9 +9,9 @@ import pytest
 from PIL import Image
 from scipy.ndimage import gaussian_filter
 
-from core import imaging
+from core.lessons import imaging
 from core.errors import CoreError
-from core.imaging import blur_analogy, digit_image, gaussian_blur, load_upload, photo_image
+from core.lessons.imaging import blur_analogy, digit_image, gaussian_blur, load_upload, photo_image
 
 
 def _encode(img: Image.Image, fmt: str) -> bytes:

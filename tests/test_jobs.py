@@ -1,4 +1,4 @@
-"""core.jobs: shared jobs, queueing, detach, stop, divergence, caps, the finished-job cache, threads."""
+"""core.training.jobs: shared jobs, queueing, detach, stop, divergence, caps, the finished-job cache, threads."""
 
 from __future__ import annotations
 
@@ -7,11 +7,11 @@ import threading
 import pytest
 import torch
 
-from core import jobs as jobs_module
-from core.engine import Limits, TrainConfig, train
-from core.data import IDX_STEMS
+from core.training import jobs as jobs_module
+from core.training.engine import Limits, TrainConfig, train
+from core.training.data import IDX_STEMS
 from core.errors import DataMissing, OutOfRange, QueueFull
-from core.jobs import JobRegistry
+from core.training.jobs import JobRegistry
 
 TINY = TrainConfig(depth=8, width=4, epochs=1, batch_size=256, device="cpu", log_every=1)
 LONG = TINY.replace(epochs=100)  # runs until stopped (each test stops it)

@@ -9,8 +9,8 @@ import pytest
 import torch
 from torch import nn
 
-from core import resnet as R
-from core.blocks import BasicBlock, Bottleneck, PreActBlock, ZeroPadShortcut, zero_init_residual
+from core.models import resnet as R
+from core.models.blocks import BasicBlock, Bottleneck, PreActBlock, ZeroPadShortcut, zero_init_residual
 from core.errors import BadChannels, BadDepth, InputTooSmall
 from core.reference import reference
 

@@ -6,7 +6,7 @@ import re
 
 import numpy as np
 
-from core.bnstats import BatchSpec, batchnorm_eval, batchnorm_train, bias_cancels, make_batch, running_stats
+from core.lessons.bnstats import BatchSpec, batchnorm_eval, batchnorm_train, bias_cancels, make_batch, running_stats
 from tests.apptest import open_page
 from tests.test_page_skip import array, chart, metrics
 from ui import i18n

@@ -5,7 +5,7 @@ from __future__ import annotations
 import math
 import time
 
-from core.gradflow import StackConfig, jacobian_check, jacobian_products
+from core.lessons.gradflow import StackConfig, jacobian_check, jacobian_products
 from tests.apptest import open_page
 from ui import i18n
 

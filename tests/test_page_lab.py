@@ -8,10 +8,10 @@ import time
 
 import pytest
 
-import core.jobs
-from core.data import DATA_ROOT
-from core.engine import Limits
-from core.jobs import JobRegistry, default_registry
+import core.training.jobs
+from core.training.data import DATA_ROOT
+from core.training.engine import Limits
+from core.training.jobs import JobRegistry, default_registry
 from tests.apptest import open_page
 from ui import i18n, runs, training
 
@@ -32,7 +32,7 @@ def no_leftover_jobs():
 def small_registry(monkeypatch):
     """A registry that trains one run at a time and cuts every run at 1.5 s of wall time."""
     reg = JobRegistry(max_running=1, limits=Limits(max_seconds=1.5), warm=False)
-    monkeypatch.setattr(core.jobs, "_DEFAULT", reg)
+    monkeypatch.setattr(core.training.jobs, "_DEFAULT", reg)
     training.registry.clear()
     yield reg
     reg.shutdown()

@@ -9,9 +9,9 @@ import json
 import numpy as np
 from PIL import Image
 
-from core.imaging import blur_analogy, digit_image, load_upload, photo_image
-from core.toy import ToyConfig, run_toy
-from core.worked import worked_example
+from core.lessons.imaging import blur_analogy, digit_image, load_upload, photo_image
+from core.lessons.toy import ToyConfig, run_toy
+from core.lessons.worked import worked_example
 from tests.apptest import open_page
 from ui import i18n
 

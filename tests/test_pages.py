@@ -6,7 +6,7 @@ import re
 
 import pytest
 
-from core.blocks import Bottleneck
+from core.models.blocks import Bottleneck
 from tests.apptest import open_page, shown_text
 from ui import i18n
 from ui.path import LESSONS

@@ -7,9 +7,9 @@ import io
 
 import pytest
 
-from core.engine import EpochRecord, RunInfo, StepRecord, TrainConfig, train
+from core.training.engine import EpochRecord, RunInfo, StepRecord, TrainConfig, train
 from core.errors import BadDepth, DataMissing, OutOfRange
-from core.jobs import JobSnapshot
+from core.training.jobs import JobSnapshot
 from ui import i18n, runs
 
 CFG = TrainConfig(depth=8, epochs=2, log_every=1, seed=3)

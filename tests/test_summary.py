@@ -7,14 +7,14 @@ import pytest
 import torch
 from torch import nn
 
-from core.anatomy import BlockSpec, inspect_block
-from core.blocks import BasicBlock, Bottleneck
-from core.channels import conv1x1_demo
-from core.diagram import describe, to_dot, trace_block
+from core.lessons.anatomy import BlockSpec, inspect_block
+from core.models.blocks import BasicBlock, Bottleneck
+from core.lessons.channels import conv1x1_demo
+from core.models.diagram import describe, to_dot, trace_block
 from core.errors import CoreError, InputTooSmall
 from core.reference import reference
-from core.resnet import FAMILY
-from core.summary import block_cost, summarize, summarize_family
+from core.models.resnet import FAMILY
+from core.models.summary import block_cost, summarize, summarize_family
 
 REF = reference()
 
@@ -43,7 +43,7 @@ def test_stage_shapes_imagenet_and_fashion_mnist():
 
 def test_summary_shapes_equal_a_real_forward():
     torch.manual_seed(0)
-    from core.resnet import cifar_resnet
+    from core.models.resnet import cifar_resnet
 
     model = cifar_resnet(14, in_channels=1).eval()
     s = summarize(model, (1, 1, 8, 8))

@@ -10,7 +10,7 @@ import torch
 import torch.nn.functional as F
 
 from core.errors import CoreError
-from core.toy import TARGETS, ToyConfig, build_f, init_f, run_toy
+from core.lessons.toy import TARGETS, ToyConfig, build_f, init_f, run_toy
 
 
 def _load(cfg: ToyConfig, state: dict) -> torch.nn.Module:

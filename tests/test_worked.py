@@ -7,7 +7,7 @@ import pytest
 import torch
 
 from core.errors import CoreError
-from core.worked import DEFAULT_NUMBERS, worked_example
+from core.lessons.worked import DEFAULT_NUMBERS, worked_example
 
 
 def _torch_steps(x, W1, b1, W2, b2, final_relu: bool) -> dict[str, torch.Tensor]:

@@ -1,6 +1,6 @@
 """The Lab's runs as data: legend text, chart series, CSV rows and error parameters (no streamlit).
 
-Everything here is a pure function of job snapshots (core.jobs.JobSnapshot) and the language, so
+Everything here is a pure function of job snapshots (core.training.jobs.JobSnapshot) and the language, so
 tests can check it without a browser; pages/lab.py only lays the results out.
 """
 
@@ -12,8 +12,8 @@ import io
 import math
 from typing import Sequence
 
-from core.engine import TrainConfig
-from core.jobs import JobSnapshot
+from core.training.engine import TrainConfig
+from core.training.jobs import JobSnapshot
 
 from . import i18n
 

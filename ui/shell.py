@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from core.device import pick_device
+from core.training.device import pick_device
 from core.errors import CoreError
 
 from . import i18n

@@ -1,6 +1,6 @@
 """Training jobs seen from a page: the process-wide registry, this session's jobs, live polling.
 
-Training runs in core.jobs worker threads that make no Streamlit calls; a page only submits
+Training runs in core.training.jobs worker threads that make no Streamlit calls; a page only submits
 configs, keeps the returned Job objects in its session state, and redraws their snapshots inside
 a fragment that reruns every half second while any of them is still queued or running.
 """
@@ -12,8 +12,8 @@ from typing import Callable, Sequence
 
 import streamlit as st
 
-from core.engine import TrainConfig
-from core.jobs import Job, JobRegistry, JobSnapshot, default_registry
+from core.training.engine import TrainConfig
+from core.training.jobs import Job, JobRegistry, JobSnapshot, default_registry
 
 POLL_SECONDS = 0.5  # curves update twice a second while training
 

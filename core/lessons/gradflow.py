@@ -10,9 +10,9 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from .blocks import PreActBlock
-from .errors import BadChoice, BadShape, BatchNormOneValue, OutOfRange
-from .resnet import CifarResNet, check_input, cifar_blocks_per_stage, cifar_resnet
+from core.models.blocks import PreActBlock
+from core.errors import BadChoice, BadShape, BatchNormOneValue, OutOfRange
+from core.models.resnet import CifarResNet, check_input, cifar_blocks_per_stage, cifar_resnet
 
 
 def block_units(model: nn.Module) -> list[tuple[str, nn.Module]]:

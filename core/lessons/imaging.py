@@ -23,7 +23,7 @@ from functools import lru_cache
 import numpy as np
 from PIL import Image, ImageOps, UnidentifiedImageError
 
-from .errors import BadChoice, BadShape, FileTooLarge, ImageFormat, ImageTooLarge, ImageTooSmall, NotAnImage, OutOfRange
+from core.errors import BadChoice, BadShape, FileTooLarge, ImageFormat, ImageTooLarge, ImageTooSmall, NotAnImage, OutOfRange
 
 ALLOWED_FORMATS = ("PNG", "JPEG")
 MAX_BYTES = 5 * 1024 * 1024  # uploads larger than 5 MiB are refused before decoding

@@ -16,7 +16,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from .errors import BadChoice, BadDataFile, DataMissing
+from core.errors import BadChoice, BadDataFile, DataMissing
 
 DATASETS = ("digits", "synthetic", "mnist", "fashion_mnist")
 SPLIT_SEED = 0  # the digits train/test split never depends on the training seed

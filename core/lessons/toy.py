@@ -15,7 +15,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from .errors import BadChoice, OutOfRange
+from core.errors import BadChoice, OutOfRange
 
 # H(x) for each target the student can pick; "x+sin" is a nonlinear target close to the identity.
 TARGETS = {

@@ -7,9 +7,9 @@ from dataclasses import dataclass
 
 from torch import nn
 
-from .blocks import BLOCKS, SHORTCUT_OPTIONS
-from .diagram import Edge, Node, trace_block
-from .errors import OutOfRange
+from core.models.blocks import BLOCKS, SHORTCUT_OPTIONS
+from core.models.diagram import Edge, Node, trace_block
+from core.errors import OutOfRange
 
 
 @dataclass(frozen=True)

@@ -17,7 +17,7 @@ import numpy as np
 import torch
 from torch import nn
 
-from .errors import BadShape, BatchNormOneValue, NotANumber, OutOfRange
+from core.errors import BadShape, BatchNormOneValue, NotANumber, OutOfRange
 
 
 @dataclass(frozen=True)

@@ -1,7 +1,7 @@
 """The training engine: one frozen config in, a stream of metric records out (no UI, no threads).
 
-``train(config, emit)`` builds a CIFAR-style net (core.resnet), trains it on a data set held as
-tensors (core.data) and calls ``emit`` with a ``RunInfo``, then ``StepRecord``s every few steps and
+``train(config, emit)`` builds a CIFAR-style net (core.models.resnet), trains it on a data set held as
+tensors (core.training.data) and calls ``emit`` with a ``RunInfo``, then ``StepRecord``s every few steps and
 an ``EpochRecord`` after every epoch. On the CPU, the same config, seed and torch thread count
 (``RunInfo.threads``; threads change the rounding of parallel sums) give exactly the same numbers.
 """
@@ -18,12 +18,12 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from .data import DATASETS, Dataset, batch_indices, check_available, load_dataset
-from .device import pick_device
-from .errors import BadChoice, DeviceUnavailable, OutOfRange
-from .gradflow import block_units, layer_grad_norms
-from .resnet import cifar_blocks_per_stage, cifar_resnet
-from .toy import DIVERGED_LOSS  # one threshold for every training demo: above it (or NaN/inf) = diverged
+from core.training.data import DATASETS, Dataset, batch_indices, check_available, load_dataset
+from core.training.device import pick_device
+from core.errors import BadChoice, DeviceUnavailable, OutOfRange
+from core.lessons.gradflow import block_units, layer_grad_norms
+from core.models.resnet import cifar_blocks_per_stage, cifar_resnet
+from core.lessons.toy import DIVERGED_LOSS  # one threshold for every training demo: above it (or NaN/inf) = diverged
 
 BLOCK_TYPES = ("basic", "preact")
 SHORTCUTS = ("A", "B", "C")
@@ -36,14 +36,14 @@ MOMENTUM = 0.9  # SGD momentum of He et al. 2016
 class TrainConfig:
     """Everything that decides a training curve; frozen and hashable, so it keys shared jobs."""
 
-    # Architecture: core.resnet.cifar_resnet; plain and residual nets differ only by ``skip``.
+    # Architecture: core.models.resnet.cifar_resnet; plain and residual nets differ only by ``skip``.
     depth: int = 20  # 6n + 2 layers: 8, 14, 20, 32, 44, 56, 110, …
     width: int = 16  # filters in the first stage (then 2×, 4×); the paper uses 16
     block: str = "basic"  # "basic" (conv-BN-ReLU-conv-BN, + x, ReLU) or "preact" (BN-ReLU-conv ×2, + x)
     batchnorm: bool = True  # False: no BN anywhere (convs get a bias instead)
     skip: bool = True  # False: the same net without its shortcuts, a "plain" net
     shortcut: str = "A"  # where shapes change: "A" zero-padding, "B" 1×1 projection, "C" projections everywhere
-    # Data (core.data): nothing is ever downloaded.
+    # Data (core.training.data): nothing is ever downloaded.
     dataset: str = "digits"  # "digits" (sklearn, 8×8), "synthetic", "mnist", "fashion_mnist"
     data_dir: str = ""  # folder of IDX files for mnist / fashion_mnist ("" → data/<dataset>)
     # Optimisation. The defaults are lesson 2's, measured to show degradation in seconds on the

@@ -8,7 +8,7 @@ import numpy as np
 import torch
 from torch import nn
 
-from .errors import OutOfRange
+from core.errors import OutOfRange
 
 
 @dataclass(frozen=True)

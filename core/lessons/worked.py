@@ -11,7 +11,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .errors import BadShape, NotANumber, OutOfRange
+from core.errors import BadShape, NotANumber, OutOfRange
 
 MAX_DIM = 8  # largest input / hidden size an editable table stays readable at
 

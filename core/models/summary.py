@@ -14,8 +14,8 @@ import torch
 from torch import nn
 from torch.utils.flop_counter import FlopCounterMode
 
-from . import resnet as R
-from .blocks import BLOCKS, Bottleneck
+from core.models import resnet as R
+from core.models.blocks import BLOCKS, Bottleneck
 
 
 @dataclass(frozen=True)

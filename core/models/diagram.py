@@ -12,7 +12,7 @@ import torch
 from torch import fx, nn
 from torch.fx.passes.shape_prop import ShapeProp
 
-from .blocks import ZeroPadShortcut
+from core.models.blocks import ZeroPadShortcut
 
 
 @dataclass(frozen=True)

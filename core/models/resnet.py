@@ -7,8 +7,8 @@ from dataclasses import dataclass
 import torch
 from torch import nn
 
-from .blocks import BLOCKS, BasicBlock, Bottleneck, PreActBlock, conv3x3, norm, zero_init_residual
-from .errors import BadChannels, BadDepth, InputTooSmall, OutOfRange
+from core.models.blocks import BLOCKS, BasicBlock, Bottleneck, PreActBlock, conv3x3, norm, zero_init_residual
+from core.errors import BadChannels, BadDepth, InputTooSmall, OutOfRange
 
 
 @dataclass(frozen=True)

@@ -19,8 +19,8 @@ from dataclasses import dataclass
 
 import torch
 
-from .engine import EpochRecord, Limits, Record, RunInfo, StepRecord, TrainConfig, train, validate, warm_up
-from .errors import CoreError, QueueFull, TimeLimit, TrainingFailed
+from core.training.engine import EpochRecord, Limits, Record, RunInfo, StepRecord, TrainConfig, train, validate, warm_up
+from core.errors import CoreError, QueueFull, TimeLimit, TrainingFailed
 
 STATUSES = ("queued", "running", "done", "stopped", "diverged", "failed")
 FINISHED = frozenset({"done", "stopped", "diverged", "failed"})

@@ -1,0 +1,1 @@
+"""The computations behind individual lessons' charts (toy nets, gradient flow, BatchNorm, imaging, …)."""

@@ -1,0 +1,1 @@
+"""The networks: residual blocks, ResNets (torchvision layouts), CIFAR ResNets, their summaries and diagrams."""
