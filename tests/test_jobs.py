@@ -7,6 +7,7 @@ import threading
 import pytest
 import torch
 
+from core.training import engine as engine_module
 from core.training import jobs as jobs_module
 from core.training.engine import Limits, TrainConfig, train
 from core.training.data import IDX_STEMS
@@ -33,7 +34,7 @@ def count_trainings(monkeypatch):
         calls.append(cfg)
         return train(cfg, *args, **kwargs)
 
-    monkeypatch.setattr(jobs_module, "train", counting_train)
+    monkeypatch.setattr(engine_module, "train", counting_train)
     return calls
 
 

@@ -61,6 +61,15 @@ class TrainConfig:
         """A copy with some fields changed."""
         return dataclasses.replace(self, **changes)
 
+    # The task contract of core.training.jobs: any frozen, picklable dataclass with these two
+    # methods can be submitted to the job registry (lessons add their own, e.g. a lesion study).
+    def validate(self, limits: Limits | None = None) -> None:
+        validate(self, limits or Limits())
+
+    def run(self, emit: Callable[[Record], None], stop: threading.Event | None = None,
+            max_seconds: float | None = None) -> Outcome:
+        return train(self, emit, stop, max_seconds)
+
 
 @dataclass(frozen=True)
 class Limits:
@@ -112,6 +121,21 @@ class EpochRecord:
 
 
 @dataclass(frozen=True)
+class Progress:
+    """For tasks that are not one training run (a landscape grid, a lesion study): how far along."""
+
+    done: float  # fraction 0…1
+    stage: str = ""  # a short code the page may translate, e.g. "train_plain", "grid"
+
+
+@dataclass(frozen=True)
+class Result:
+    """A task's final product (any picklable value: a dataclass of arrays, a dict); sent once."""
+
+    value: object
+
+
+@dataclass(frozen=True)
 class Outcome:
     """How a run ended."""
 
@@ -120,7 +144,7 @@ class Outcome:
     diverged_step: int | None = None  # first step whose loss was NaN, ±inf or above DIVERGED_LOSS
 
 
-Record = RunInfo | StepRecord | EpochRecord
+Record = RunInfo | StepRecord | EpochRecord | Progress | Result
 
 
 def _check_range(name: str, value, low, high) -> None:

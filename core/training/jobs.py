@@ -1,6 +1,11 @@
 """Training jobs: worker threads that publish metrics to thread-safe Job objects, and a registry
 that lets identical requests share one job, queues the rest and caches finished runs.
 
+A job runs a *task*: a frozen, hashable, picklable dataclass with ``validate(limits)`` and
+``run(emit, stop, max_seconds) -> Outcome`` (core.training.engine.TrainConfig is one). ``emit``
+takes RunInfo / StepRecord / EpochRecord (training curves), Progress (how far a task is) and
+Result (its final product); a snapshot holds them all.
+
 Threads and torch (measured with torch 2.13 CPU, OpenMP backend; tests/test_jobs.py checks it):
 ``torch.set_num_threads(n)`` called inside a worker bounds that thread only, since OpenMP keeps
 the thread count per thread; threads that already ran torch (the main thread, running jobs) keep
@@ -19,7 +24,8 @@ from dataclasses import dataclass
 
 import torch
 
-from core.training.engine import EpochRecord, Limits, Record, RunInfo, StepRecord, TrainConfig, train, validate, warm_up
+from core.training.engine import (EpochRecord, Limits, Progress, Record, Result, RunInfo, StepRecord, TrainConfig,
+                                  warm_up)
 from core.errors import CoreError, QueueFull, TimeLimit, TrainingFailed
 
 STATUSES = ("queued", "running", "done", "stopped", "diverged", "failed")
@@ -42,6 +48,8 @@ class JobSnapshot:
     error: CoreError | None  # why it ended early (TimeLimit, DataMissing, TrainingFailed…)
     sessions: int  # sessions attached now
     elapsed: float  # seconds since it started (0 while queued)
+    task_progress: Progress | None = None  # the newest Progress record (tasks other than one run)
+    result: object = None  # the value of the task's Result record, once sent
 
     @property
     def finished(self) -> bool:
@@ -49,7 +57,11 @@ class JobSnapshot:
 
     @property
     def progress(self) -> float:
-        """Fraction of the planned steps done, 0…1."""
+        """Fraction of the planned steps (or of a task's work) done, 0…1."""
+        if self.status == "done":
+            return 1.0
+        if self.task_progress is not None:
+            return min(1.0, max(0.0, self.task_progress.done))
         if self.info is None or not self.steps:
             return 1.0 if self.status == "done" else 0.0
         return min(1.0, self.steps[-1].step / self.info.total_steps)
@@ -73,6 +85,8 @@ class Job:
         self._epochs: list[EpochRecord] = []
         self._diverged_step: int | None = None
         self._error: CoreError | None = None
+        self._task_progress: Progress | None = None
+        self._result: object = None
         self._sessions: set[str] = set()
         self._started = self._ended = None
 
@@ -88,7 +102,7 @@ class Job:
             return JobSnapshot(
                 self.id, self.config, self._status, self._position, self._info, tuple(self._steps),
                 tuple(self._epochs), self._diverged_step, self._error, len(self._sessions),
-                end - self._started if self._started else 0.0,
+                end - self._started if self._started else 0.0, self._task_progress, self._result,
             )
 
     def stop(self) -> None:
@@ -110,6 +124,10 @@ class Job:
                 self._steps.append(record)
             elif isinstance(record, EpochRecord):
                 self._epochs.append(record)
+            elif isinstance(record, Progress):
+                self._task_progress = record
+            elif isinstance(record, Result):
+                self._result = record.value
             else:
                 self._info = record
 
@@ -160,7 +178,7 @@ class JobRegistry:
         """The job for ``config``, shared with every session that asked for the same: the running
         or queued one, a finished one from the cache, or a new one. Raises CoreError for a config
         over the limits or when the queue is full."""
-        validate(config, self.limits)
+        config.validate(self.limits)
         with self._lock:
             job = self._active.get(config)
             if job is None and config in self._finished:
@@ -244,7 +262,7 @@ class JobRegistry:
         torch.set_num_threads(self.threads_per_job)  # this thread only; see the module docstring
         status, step, error = "failed", None, None
         try:
-            out = train(job.config, job._publish, job._stop, self.limits.max_seconds)
+            out = job.config.run(job._publish, job._stop, self.limits.max_seconds)
             status, step = out.status, out.diverged_step
             if status == "time_limit":
                 status, error = "stopped", TimeLimit(self.limits.max_seconds)
