@@ -2,11 +2,12 @@
 
 import streamlit as st
 
-from ui import shell
+from ui import shell, training
 
 st.set_page_config(page_title="Residual Lab", page_icon="🔗", layout="wide")
 
 lang = shell.language_control()
 page = shell.navigation(lang)
 shell.device_badge()
+training.registry()  # the training worker processes start warming up with the first page anyone opens
 page.run()

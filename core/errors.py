@@ -15,6 +15,17 @@ class CoreError(ValueError):
         self.code = code
         self.params = params
 
+    def __reduce__(self):
+        # Subclasses take other arguments than (code, message): rebuild the same class from its
+        # state, so errors raised in a training worker process reach the page intact.
+        return _restore, (type(self), self.code, str(self), self.params)
+
+
+def _restore(cls: type, code: str, message: str, params: dict) -> CoreError:
+    err = cls.__new__(cls)
+    CoreError.__init__(err, code, message, **params)
+    return err
+
 
 class InputTooSmall(CoreError):
     def __init__(self, size: int, minimum: int, model: str):
@@ -179,6 +190,16 @@ class QueueFull(CoreError):
             "queue_full",
             f"{limit} training runs are already waiting; try again when one has finished.",
             limit=limit,
+        )
+
+
+class WorkerLost(CoreError):
+    def __init__(self, exitcode: int | None):
+        super().__init__(
+            "worker_lost",
+            f"The process training this run ended unexpectedly (exit code {exitcode}); "
+            "a fresh one has taken its place.",
+            exitcode="?" if exitcode is None else exitcode,
         )
 
 

@@ -40,20 +40,23 @@ def run_name(snap) -> str:
     return t("degradation.residual_name" if snap.config.skip else "degradation.plain_name", depth=snap.config.depth)
 
 
+def panel_figure(snaps, color, skip: bool):
+    series = {run_name(s): ([r.step for r in s.steps], [100 * r.train_error for r in s.steps]) for s in snaps}
+    colors = {run_name(s): color[s.config.depth] for s in snaps}
+    title = t("degradation.chart_residual" if skip else "degradation.chart_plain")
+    fig = line_chart(series, title, t("degradation.step_axis"), t("degradation.error_axis"), lang(),
+                     colors=colors, height=380)
+    return fig.update_yaxes(range=[0, 100])  # both panels on one scale, so they compare at a glance
+
+
 def draw(snaps):
     order = sorted({s.config.depth for s in snaps})
     color = {d: COLORS[round(i * (len(COLORS) - 1) / max(1, len(order) - 1))] for i, d in enumerate(order)}
     cols = st.columns(2)
     for col, skip in zip(cols, (False, True)):
-        series, colors = {}, {}
-        for s in (s for s in snaps if s.config.skip == skip):
-            name = run_name(s)
-            series[name] = ([r.step for r in s.steps], [100 * r.train_error for r in s.steps])
-            colors[name] = color[s.config.depth]
-        title = t("degradation.chart_residual" if skip else "degradation.chart_plain")
-        fig = line_chart(series, title, t("degradation.step_axis"), t("degradation.error_axis"), lang(),
-                         colors=colors, height=380)
-        fig.update_yaxes(range=[0, 100])  # both panels on one scale, so they compare at a glance
+        mine = [s for s in snaps if s.config.skip == skip]
+        fig = training.shared(("dg", training.versions(mine), tuple(order), skip, lang()),
+                              lambda: panel_figure(mine, color, skip))  # built once for every watcher
         col.plotly_chart(fig, width="stretch", key=f"dg_chart_{skip}")
     progress = sum(s.progress for s in snaps) / len(snaps)
     st.progress(progress, text=t("degradation.progress", pct=round(100 * progress)))

@@ -143,6 +143,16 @@ if mine:
 
 
 # --- The runs, redrawn twice a second while any of them trains ----------------------------------
+def chart(metric: str, x_axis: str, snaps):
+    """The runs' curves; built once per version of the runs for every session that shows them."""
+    lines = {label(s): runs.series(s, metric, x_axis) for s in snaps}
+    colors = {label(s): RUN_COLORS[(numbers.get(s.id, 1) - 1) % len(RUN_COLORS)] for s in snaps}
+    y_title = t("lab.axis_loss" if metric == "train_loss" else "lab.axis_error")
+    return runs_chart(lines, t(f"lab.chart_{metric}"), t(f"lab.axis_{x_axis}"), y_title, lang(),
+                      log_y=metric == "train_loss", percent=metric != "train_loss", colors=colors,
+                      dashed=tuple(label(s) for s in snaps if not s.config.skip), revision=f"{metric}-{x_axis}")
+
+
 def draw(metric: str, x_axis: str, snaps) -> None:
     jobs = {j.id: j for j in training.jobs(L)}
     snaps = [frozen.get(s.id, s) for s in snaps]
@@ -158,13 +168,8 @@ def draw(metric: str, x_axis: str, snaps) -> None:
     if active:
         done = sum(s.progress for s in active) / len(active)
         st.progress(done, text=t("lab.overall", pct=round(100 * done)))
-    lines = {label(s): runs.series(s, metric, x_axis) for s in snaps}
-    colors = {label(s): RUN_COLORS[(numbers.get(s.id, 1) - 1) % len(RUN_COLORS)] for s in snaps}
-    y_title = t("lab.axis_loss" if metric == "train_loss" else "lab.axis_error")
-    st.plotly_chart(runs_chart(lines, t(f"lab.chart_{metric}"), t(f"lab.axis_{x_axis}"), y_title, lang(),
-                               log_y=metric == "train_loss", percent=metric != "train_loss", colors=colors,
-                               dashed=tuple(label(s) for s in snaps if not s.config.skip),
-                               revision=f"{metric}-{x_axis}"), width="stretch", key="lab_chart")
+    key = ("lab", training.versions(snaps), tuple(label(s) for s in snaps), metric, x_axis, lang())
+    st.plotly_chart(training.shared(key, lambda: chart(metric, x_axis, snaps)), width="stretch", key="lab_chart")
     pct = lambda x: t("lab.none") if x is None else t("lab.percent", value=dec(100 * x, 1))  # noqa: E731
     for s in snaps:
         now = runs.latest(s)

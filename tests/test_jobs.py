@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+import dataclasses
+import os
+import pickle
+import signal
 import threading
 
 import pytest
 import torch
 
 from core.training import engine as engine_module
-from core.training import jobs as jobs_module
-from core.training.engine import Limits, TrainConfig, train
+from core.training.engine import EpochRecord, Limits, StepRecord, TrainConfig, train
 from core.training.data import IDX_STEMS
 from core.errors import DataMissing, OutOfRange, QueueFull
 from core.training.jobs import JobRegistry
@@ -20,14 +23,15 @@ LONG = TINY.replace(epochs=100)  # runs until stopped (each test stops it)
 
 @pytest.fixture
 def registry():
-    reg = JobRegistry(max_running=1, threads_per_job=1)
+    """One worker process, as the app runs them (warm-up skipped: the tests do not time anything)."""
+    reg = JobRegistry(max_running=1, threads_per_job=1, warm=False)
     yield reg
     reg.shutdown()
 
 
 @pytest.fixture
 def count_trainings(monkeypatch):
-    """How many times the engine really trains."""
+    """How many times the engine really trains, in this process: for the thread-mode registry."""
     calls = []
 
     def counting_train(cfg, *args, **kwargs):
@@ -38,7 +42,16 @@ def count_trainings(monkeypatch):
     return calls
 
 
-def test_thirty_sessions_share_one_job_and_one_computation(registry, count_trainings):
+@pytest.fixture
+def thread_registry():
+    reg = JobRegistry(max_running=1, threads_per_job=1, warm=False, processes=False)
+    yield reg
+    reg.shutdown()
+
+
+@pytest.mark.parametrize("mode", ["processes", "threads"])
+def test_thirty_sessions_share_one_job_and_one_computation(mode, registry, thread_registry, count_trainings):
+    registry = registry if mode == "processes" else thread_registry
     barrier = threading.Barrier(30)
     got = [None] * 30
 
@@ -56,21 +69,22 @@ def test_thirty_sessions_share_one_job_and_one_computation(registry, count_train
     assert job.wait(60)
     snap = job.snapshot()
     assert snap.status == "done" and snap.sessions == 30
-    assert registry.computations == 1 and len(count_trainings) == 1
+    assert registry.computations == 1
+    assert len(count_trainings) == (1 if mode == "threads" else 0)  # processes: trained in the worker
     # Everyone sees the same live records: the job's records are the engine's, once.
     assert [s.step for s in snap.steps] == list(range(1, snap.info.total_steps + 1))
 
 
-def test_finished_jobs_come_back_from_the_cache_instantly(registry, count_trainings):
+def test_finished_jobs_come_back_from_the_cache_instantly(registry):
     first = registry.submit(TINY, "a")
     assert first.wait(60)
     again = registry.submit(TINY, "b")
     assert again is first and again.snapshot().status == "done"
-    assert len(count_trainings) == 1
+    assert registry.computations == 1
 
 
 def test_cache_is_bounded_least_recently_used(count_trainings):
-    reg = JobRegistry(max_running=1, threads_per_job=1, cache_size=1)
+    reg = JobRegistry(max_running=1, threads_per_job=1, cache_size=1, processes=False)
     a = reg.submit(TINY, "s")
     a.wait(60)
     b = reg.submit(TINY.replace(seed=1), "s")
@@ -98,18 +112,22 @@ def test_second_job_waits_in_the_queue_and_reports_its_place(registry):
 
 
 def test_at_most_k_jobs_train_at_once():
-    reg = JobRegistry(max_running=2, threads_per_job=1)
+    reg = JobRegistry(max_running=2, threads_per_job=1, warm=False)
     jobs = [reg.submit(TINY.replace(seed=s, epochs=3), "s") for s in range(5)]
     assert [j.snapshot().status for j in jobs].count("running") == 2
     assert [j.snapshot().position for j in jobs[2:]] == [1, 2, 3]
     assert all(j.wait(60) for j in jobs)
     assert reg.peak_running == 2 and reg.computations == 5
     assert all(j.snapshot().status == "done" for j in jobs)
+    assert len({j.snapshot().info for j in jobs}) >= 1
+    reg.shutdown()
 
 
 def test_job_stops_when_its_last_session_detaches(registry):
     job = registry.submit(LONG, "a")
     assert registry.submit(LONG, "b") is job
+    while not job.snapshot().steps:
+        job.wait(0.05)
     registry.detach("a")
     assert not job.wait(0.3) and job.status == "running"  # b still watches
     registry.detach("b", job)
@@ -151,12 +169,14 @@ def test_caps_raise_before_anything_is_queued(registry):
 
 
 def test_wall_time_cap_ends_the_job_with_a_clear_error():
-    reg = JobRegistry(max_running=1, threads_per_job=1, limits=Limits(max_seconds=0.5))
+    reg = JobRegistry(max_running=1, threads_per_job=1, limits=Limits(max_seconds=1.5))
+    assert reg.warmed.wait(60)  # data loaded in the worker: the cap then measures training
     job = reg.submit(LONG, "a")
     assert job.wait(30)
     snap = job.snapshot()
     assert snap.status == "stopped" and snap.error.code == "time_limit"
-    assert snap.error.params == {"seconds": 0.5} and snap.steps  # the curve so far is kept
+    assert snap.error.params == {"seconds": 1.5} and snap.steps  # the curve so far is kept
+    reg.shutdown()
 
 
 def test_missing_data_is_refused_at_submit_and_broken_data_fails_the_job(registry, tmp_path):
@@ -173,7 +193,7 @@ def test_missing_data_is_refused_at_submit_and_broken_data_fails_the_job(registr
 
 
 def test_queue_is_bounded():
-    reg = JobRegistry(max_running=1, threads_per_job=1, max_queued=1)
+    reg = JobRegistry(max_running=1, threads_per_job=1, max_queued=1, warm=False)
     reg.submit(LONG, "a")
     reg.submit(TINY, "b")
     with pytest.raises(QueueFull):
@@ -183,7 +203,7 @@ def test_queue_is_bounded():
 
 def test_worker_thread_count_binds_the_worker_only():
     main_threads = torch.get_num_threads()
-    reg = JobRegistry(max_running=1, threads_per_job=1)
+    reg = JobRegistry(max_running=1, threads_per_job=1, processes=False, warm=False)
     job = reg.submit(TINY.replace(seed=3), "a")
     assert job.wait(60)
     assert job.snapshot().info.threads == 1
@@ -193,6 +213,7 @@ def test_worker_thread_count_binds_the_worker_only():
     t.start()
     t.join()
     assert seen == [main_threads]  # the process default was put back for new threads
+    reg.shutdown()
 
 
 def test_job_result_equals_a_direct_run_with_the_same_threads(registry):
@@ -209,3 +230,66 @@ def test_job_result_equals_a_direct_run_with_the_same_threads(registry):
     t.join()
     losses = [r.loss for r in direct if hasattr(r, "loss")]
     assert [s.loss for s in job.snapshot().steps] == losses
+
+
+def test_records_from_a_worker_process_equal_the_in_process_engine(registry):
+    """Same config, same thread count: the worker's records are the engine's, number for number."""
+    job = registry.submit(TINY.replace(seed=6, epochs=2), "a")
+    assert job.wait(60)
+    snap = job.snapshot()
+    direct = []
+
+    def run_direct():
+        torch.set_num_threads(1)
+        train(TINY.replace(seed=6, epochs=2), direct.append)
+
+    t = threading.Thread(target=run_direct)
+    t.start()
+    t.join()
+    strip = lambda r: {k: v for k, v in dataclasses.asdict(r).items() if k != "elapsed"}  # noqa: E731
+    assert [strip(r) for r in snap.steps] == [strip(r) for r in direct if isinstance(r, StepRecord)]
+    assert [strip(r) for r in snap.epochs] == [strip(r) for r in direct if isinstance(r, EpochRecord)]
+    assert snap.info.threads == 1 and snap.version > len(snap.steps)
+
+
+def test_a_killed_worker_fails_its_job_clearly_and_the_next_job_runs(registry):
+    job = registry.submit(LONG, "a")
+    queued = registry.submit(TINY.replace(seed=8), "b")
+    while not job.snapshot().steps:
+        job.wait(0.05)
+    victim = job._worker.pid
+    os.kill(victim, signal.SIGKILL)
+    assert job.wait(30)
+    snap = job.snapshot()
+    assert snap.status == "failed" and snap.error.code == "worker_lost" and snap.steps  # curve kept
+    assert snap.error.params["exitcode"] == -signal.SIGKILL
+    assert queued.wait(60) and queued.snapshot().status == "done"  # the pool replaced the worker
+    assert victim not in registry.pool.pids() and len(registry.pool.pids()) == 1
+    assert registry.submit(LONG, "c") is not job  # failures are not cached
+    registry.stop(registry.submit(LONG, "c"))
+
+
+def test_stop_reaches_the_worker_process_and_it_takes_the_next_job(registry):
+    job = registry.submit(LONG, "a")
+    while not job.snapshot().steps:
+        job.wait(0.05)
+    pid = job._worker.pid
+    job.stop()
+    assert job.wait(30) and job.status == "stopped"
+    nxt = registry.submit(TINY.replace(seed=9), "a")
+    assert nxt.wait(60) and nxt.snapshot().status == "done"
+    assert registry.pool.pids() == [pid]  # the same process, not a replacement
+
+
+def test_errors_from_the_worker_keep_their_class_and_params(tmp_path):
+    err = pickle.loads(pickle.dumps(OutOfRange("depth", 7, 8, 110)))
+    assert type(err) is OutOfRange and err.code == "out_of_range" and err.params["value"] == 7
+
+
+def test_sessions_lists_who_keeps_running_jobs_alive(registry):
+    job = registry.submit(LONG, "a")
+    registry.attach(job, "b")
+    assert registry.sessions() == {"a", "b"}
+    registry.detach("a")
+    registry.detach("b")
+    assert job.wait(30) and registry.sessions() == set()

@@ -23,9 +23,9 @@ WIDGETS = {"depth": "number_input", "width": "number_input", "epochs": "number_i
 @pytest.fixture(autouse=True)
 def no_leftover_jobs():
     """Every test starts and ends with an idle registry (jobs are process-wide)."""
-    default_registry().shutdown()
+    default_registry().stop_all()
     yield
-    default_registry().shutdown()
+    default_registry().stop_all()
 
 
 @pytest.fixture
@@ -57,7 +57,7 @@ def poll(at, until, timeout=90):
         at.run()
         assert not at.exception, [e.value for e in at.exception]
         if until(at):
-            return at
+            return at.run()  # the page as drawn after the condition held (it may turn true mid-run)
         time.sleep(0.3)
     raise AssertionError("timed out")
 

@@ -1,37 +1,70 @@
 """Training jobs seen from a page: the process-wide registry, this session's jobs, live polling.
 
-Training runs in core.training.jobs worker threads that make no Streamlit calls; a page only submits
-configs, keeps the returned Job objects in its session state, and redraws their snapshots inside
-a fragment that reruns every half second while any of them is still queued or running.
+Training runs in core.training's worker processes; a page only submits tasks, keeps the returned
+Job objects in its session state, and redraws their snapshots inside a fragment that reruns while
+any of them is still queued or running. Watching is cheap: a fragment run whose jobs have no new
+records since this session last drew them re-sends the elements it already built (no new
+figures), and figures are built once per job version and language for every watching session
+(``shared``). A session that goes away (tab closed, session expired) is detached from its jobs by
+a sweeper thread, so a run nobody watches stops within ``GONE_SECONDS`` + ``SWEEP_SECONDS``.
 """
 
 from __future__ import annotations
 
+import threading
+import time
 import uuid
-from typing import Callable, Sequence
+from collections import OrderedDict
+from typing import Callable, Hashable, Sequence
 
 import streamlit as st
+from streamlit.runtime import Runtime
+from streamlit.runtime.scriptrunner import get_script_run_ctx
 
-from core.training.engine import TrainConfig
 from core.training.jobs import Job, JobRegistry, JobSnapshot, default_registry
 
 POLL_SECONDS = 0.5  # curves update twice a second while training
+GONE_SECONDS = 15.0  # a session disconnected this long (not a brief network blip) has left
+SWEEP_SECONDS = 5.0
 
 
 @st.cache_resource
 def registry() -> JobRegistry:
-    """One registry per server process: identical requests from any session share one job."""
-    return default_registry()
+    """One registry per server process: identical requests from any session share one job. Its
+    worker processes start (and warm up) on the first page anyone opens; app.py asks for it."""
+    reg = default_registry()
+    if Runtime.exists() and type(Runtime.instance()) is Runtime:  # a real server, not AppTest's mock
+        threading.Thread(target=_sweep_gone_sessions, args=(reg, Runtime.instance()), name="session-sweeper",
+                         daemon=True).start()
+    return reg
+
+
+def _sweep_gone_sessions(reg: JobRegistry, runtime: Runtime) -> None:
+    """Detach sessions that left (their websocket closed and did not come back) from every job."""
+    missing_since: dict[str, float] = {}
+    while True:
+        time.sleep(SWEEP_SECONDS)
+        now = time.monotonic()
+        for sid in reg.sessions():
+            if runtime.is_active_session(sid.split(":")[0]):
+                missing_since.pop(sid, None)
+            elif now - missing_since.setdefault(sid, now) >= GONE_SECONDS:
+                reg.detach(sid)
+                missing_since.pop(sid, None)
 
 
 def session_id() -> str:
+    """This session's name in the registry: Streamlit's session id (so the sweeper can ask the
+    runtime whether the session is still there), then a random part (AppTest gives every test
+    the same Streamlit id)."""
     if "_session_id" not in st.session_state:
-        st.session_state["_session_id"] = uuid.uuid4().hex
+        ctx = get_script_run_ctx()
+        st.session_state["_session_id"] = f"{ctx.session_id if ctx else ''}:{uuid.uuid4().hex[:12]}"
     return st.session_state["_session_id"]
 
 
-def start(key: str, configs: Sequence[TrainConfig]) -> list[Job]:
-    """Submit ``configs`` for this session under ``key`` (replacing what it had there).
+def start(key: str, configs: Sequence) -> list[Job]:
+    """Submit ``configs`` (tasks) for this session under ``key`` (replacing what it had there).
 
     Raises CoreError (over a limit, queue full): the page shows it with ``show_error``.
     """
@@ -42,7 +75,7 @@ def start(key: str, configs: Sequence[TrainConfig]) -> list[Job]:
     return jobs
 
 
-def add(key: str, config: TrainConfig) -> Job:
+def add(key: str, config) -> Job:
     """Add one run to the session's jobs under ``key``, keeping the others (the Lab's overlay)."""
     job = registry().submit(config, session_id())
     jobs = [j for j in st.session_state.get(f"_jobs_{key}", []) if j is not job]
@@ -65,6 +98,37 @@ def stop(key: str) -> None:
     for job in jobs(key):
         registry().detach(session_id(), job)
     st.session_state.pop(f"_jobs_{key}", None)
+
+
+# ---- Built once, handed to every watcher ------------------------------------------------------------
+
+_SHARED: OrderedDict[Hashable, object] = OrderedDict()
+_SHARED_LOCK = threading.Lock()
+SHARED_SIZE = 256
+
+
+def shared(key: Hashable, build: Callable[[], object]) -> object:
+    """``build()``'s value, computed once per ``key`` for all sessions (an LRU of SHARED_SIZE).
+
+    Key it on what the value depends on, e.g. the jobs' ids and versions and the language: thirty
+    students watching one run then cost one figure per new record, not thirty. The value is shared:
+    treat it as read-only (``st.plotly_chart`` only reads a figure).
+    """
+    with _SHARED_LOCK:
+        if key in _SHARED:
+            _SHARED.move_to_end(key)
+            return _SHARED[key]
+    value = build()  # outside the lock: two sessions may race to build the same key, both correct
+    with _SHARED_LOCK:
+        _SHARED[key] = value
+        while len(_SHARED) > SHARED_SIZE:
+            _SHARED.popitem(last=False)
+    return value
+
+
+def versions(snaps: Sequence[JobSnapshot]) -> tuple:
+    """What the pictures of these snapshots depend on: each job's id, version and status."""
+    return tuple((s.id, s.version, s.status) for s in snaps)
 
 
 def live(key: str, draw: Callable[[list[JobSnapshot]], None], every: float = POLL_SECONDS) -> None:

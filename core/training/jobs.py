@@ -1,20 +1,22 @@
-"""Training jobs: worker threads that publish metrics to thread-safe Job objects, and a registry
-that lets identical requests share one job, queues the rest and caches finished runs.
+"""Training jobs: a registry that lets identical requests share one job, queues the rest, runs
+them in worker processes (core.training.pool) and caches finished runs.
 
 A job runs a *task*: a frozen, hashable, picklable dataclass with ``validate(limits)`` and
 ``run(emit, stop, max_seconds) -> Outcome`` (core.training.engine.TrainConfig is one). ``emit``
 takes RunInfo / StepRecord / EpochRecord (training curves), Progress (how far a task is) and
-Result (its final product); a snapshot holds them all.
+Result (its final product); a snapshot holds them all, and ``version`` counts the records, so a
+page redraws only when something new arrived.
 
-Threads and torch (measured with torch 2.13 CPU, OpenMP backend; tests/test_jobs.py checks it):
-``torch.set_num_threads(n)`` called inside a worker bounds that thread only, since OpenMP keeps
-the thread count per thread; threads that already ran torch (the main thread, running jobs) keep
-theirs. It also sets the process default that threads which have not touched torch yet pick up,
-so each worker sets its own count when it starts and puts the default back when it ends.
+Processes, not threads: training in the web server's own threads shared its interpreter lock
+with every watching session's reruns (a lesson watched from one tab ran 3x slower than the
+command line). ``JobRegistry(processes=False)`` still runs tasks on threads in this process, for
+tests that patch the engine. Threads and torch there (OpenMP): ``torch.set_num_threads(n)`` in a
+thread bounds that thread only; each worker thread sets its count and puts the default back.
 """
 
 from __future__ import annotations
 
+import functools
 import itertools
 import os
 import threading
@@ -27,6 +29,7 @@ import torch
 from core.training.engine import (EpochRecord, Limits, Progress, Record, Result, RunInfo, StepRecord, TrainConfig,
                                   warm_up)
 from core.errors import CoreError, QueueFull, TimeLimit, TrainingFailed
+from core.training.pool import Worker, WorkerPool
 
 STATUSES = ("queued", "running", "done", "stopped", "diverged", "failed")
 FINISHED = frozenset({"done", "stopped", "diverged", "failed"})
@@ -50,6 +53,7 @@ class JobSnapshot:
     elapsed: float  # seconds since it started (0 while queued)
     task_progress: Progress | None = None  # the newest Progress record (tasks other than one run)
     result: object = None  # the value of the task's Result record, once sent
+    version: int = 0  # records received + status changes: equal versions draw the same picture
 
     @property
     def finished(self) -> bool:
@@ -61,10 +65,11 @@ class JobSnapshot:
         if self.status == "done":
             return 1.0
         if self.task_progress is not None:
-            return min(1.0, max(0.0, self.task_progress.done))
+            return min(0.99, max(0.0, self.task_progress.done))
         if self.info is None or not self.steps:
-            return 1.0 if self.status == "done" else 0.0
-        return min(1.0, self.steps[-1].step / self.info.total_steps)
+            return 0.0
+        # 100 % only once finished: the last step comes before the last epoch's test evaluation.
+        return min(0.99, self.steps[-1].step / self.info.total_steps)
 
 
 class Job:
@@ -89,6 +94,8 @@ class Job:
         self._result: object = None
         self._sessions: set[str] = set()
         self._started = self._ended = None
+        self._version = 0
+        self._worker: Worker | None = None  # the worker process running it (registry lock)
 
     @property
     def status(self) -> str:
@@ -103,7 +110,13 @@ class Job:
                 self.id, self.config, self._status, self._position, self._info, tuple(self._steps),
                 tuple(self._epochs), self._diverged_step, self._error, len(self._sessions),
                 end - self._started if self._started else 0.0, self._task_progress, self._result,
+                self._version,
             )
+
+    @property
+    def version(self) -> int:
+        """Changes with every record and status change (cheap: no copy)."""
+        return self._version
 
     def stop(self) -> None:
         """Stop for everyone: a queued job leaves the queue, a running one ends before its next step."""
@@ -120,6 +133,7 @@ class Job:
 
     def _publish(self, record: Record) -> None:
         with self._lock:
+            self._version += 1
             if isinstance(record, StepRecord):
                 self._steps.append(record)
             elif isinstance(record, EpochRecord):
@@ -133,6 +147,7 @@ class Job:
 
     def _set(self, **fields) -> None:
         with self._lock:
+            self._version += 1
             for name, value in fields.items():
                 setattr(self, "_" + name, value)
 
@@ -140,6 +155,7 @@ class Job:
         with self._lock:
             self._status, self._diverged_step, self._error = status, diverged_step, error
             self._position = 0
+            self._version += 1
             self._ended = time.perf_counter()
             if self._started is None:
                 self._started = self._ended
@@ -155,29 +171,36 @@ class JobRegistry:
     """Shares, queues and caches jobs. One per process (the UI keeps it in ``st.cache_resource``)."""
 
     def __init__(self, max_running: int | None = None, threads_per_job: int | None = None,
-                 cache_size: int = 64, max_queued: int = 64, limits: Limits = Limits(), warm: bool = True):
+                 cache_size: int = 64, max_queued: int = 64, limits: Limits = Limits(), warm: bool = True,
+                 processes: bool = True):
         self.max_running = max_running or default_max_running()
         # Split the cores between the jobs that run at once, at least one thread each.
         self.threads_per_job = threads_per_job or max(1, (os.cpu_count() or 1) // self.max_running)
         self.cache_size, self.max_queued, self.limits = cache_size, max_queued, limits
-        self.computations = 0  # training runs started, ever (the figure job sharing keeps low)
-        self.peak_running = 0  # most jobs seen training at once
+        self.computations = 0  # tasks started, ever (the figure job sharing keeps low)
+        self.peak_running = 0  # most jobs seen running at once
         self._default_threads = torch.get_num_threads()
         self._lock = threading.RLock()  # guards everything below; taken before any job's lock
-        self._active: dict[TrainConfig, Job] = {}  # queued or running and still wanted
+        self._active: dict[object, Job] = {}  # queued or running and still wanted
         self._queue: deque[Job] = deque()
         self._running: set[Job] = set()
-        self._finished: OrderedDict[TrainConfig, Job] = OrderedDict()  # LRU of CACHED endings
-        self.warmed = threading.Event()  # set once warm_up() has run (at once with warm=False)
-        if warm:  # in the background, so the first click does not wait for imports and data
-            threading.Thread(target=self._warm_up, name="warm-up", daemon=True).start()
+        self._finished: OrderedDict[object, Job] = OrderedDict()  # LRU of CACHED endings
+        self._closed = False
+        # Worker processes (started now, warmed up in the background), or threads of this process.
+        self.pool = WorkerPool(self.max_running, self.threads_per_job, warm) if processes else None
+        if self.pool is not None:
+            self.warmed = self.pool.ready  # set once every worker has started (and warmed up)
         else:
-            self.warmed.set()
+            self.warmed = threading.Event()
+            if warm:  # in the background, so the first click does not wait for imports and data
+                threading.Thread(target=self._warm_up, name="warm-up", daemon=True).start()
+            else:
+                self.warmed.set()
 
-    def submit(self, config: TrainConfig, session: str) -> Job:
-        """The job for ``config``, shared with every session that asked for the same: the running
-        or queued one, a finished one from the cache, or a new one. Raises CoreError for a config
-        over the limits or when the queue is full."""
+    def submit(self, config, session: str) -> Job:
+        """The job for ``config`` (a task), shared with every session that asked for the same: the
+        running or queued one, a finished one from the cache, or a new one. Raises CoreError for a
+        config over the limits or when the queue is full."""
         config.validate(self.limits)
         with self._lock:
             job = self._active.get(config)
@@ -211,6 +234,15 @@ class JobRegistry:
                 if orphan:
                     self.stop(j)
 
+    def sessions(self) -> set[str]:
+        """Every session attached to a queued or running job."""
+        with self._lock:
+            out: set[str] = set()
+            for job in self._active.values():
+                with job._lock:
+                    out |= job._sessions
+            return out
+
     def stop(self, job: Job) -> None:
         """Stop ``job`` for every session."""
         with self._lock:
@@ -221,20 +253,34 @@ class JobRegistry:
                 job._finish("stopped")
                 self._number_queue()
             job._stop.set()
+            if job._worker is not None:  # running in a worker process: it checks before every step
+                job._worker.stop.set()
 
     def jobs(self) -> list[Job]:
         """Queued and running jobs, then cached finished ones."""
         with self._lock:
             return list(self._queue) + list(self._running) + list(self._finished.values())
 
-    def shutdown(self, timeout: float | None = 30.0) -> None:
-        """Stop every job and wait for the workers (tests, process exit)."""
+    def running(self) -> int:
+        with self._lock:
+            return len(self._running)
+
+    def stop_all(self, timeout: float | None = 30.0) -> None:
+        """Stop every queued and running job and wait for them to end; the workers stay."""
         with self._lock:
             for job in list(self._queue) + list(self._running):
                 self.stop(job)
             running = list(self._running)
         for job in running:
             job.wait(timeout)
+
+    def shutdown(self, timeout: float | None = 30.0) -> None:
+        """``stop_all``, then end the worker processes: the registry takes no more jobs."""
+        self.stop_all(timeout)
+        with self._lock:
+            self._closed = True
+        if self.pool is not None:
+            self.pool.close()
 
     def _warm_up(self) -> None:
         try:
@@ -243,14 +289,21 @@ class JobRegistry:
             self.warmed.set()
 
     def _pump(self) -> None:
-        """Start queued jobs while fewer than ``max_running`` train (registry lock held)."""
-        while self._queue and len(self._running) < self.max_running:
+        """Start queued jobs while fewer than ``max_running`` run (registry lock held)."""
+        while self._queue and len(self._running) < self.max_running and not self._closed:
+            worker = self.pool.idle() if self.pool is not None else None
+            if self.pool is not None and worker is None:
+                break  # a worker is being replaced; its reader thread pumps again
             job = self._queue.popleft()
             self._running.add(job)
             self.computations += 1
             self.peak_running = max(self.peak_running, len(self._running))
             job._set(status="running", position=0, started=time.perf_counter())
-            threading.Thread(target=self._work, args=(job,), name=job.id, daemon=True).start()
+            if worker is not None:
+                job._worker = worker
+                worker.run(job.config, self.limits.max_seconds, job._publish, functools.partial(self._ended, job))
+            else:
+                threading.Thread(target=self._work, args=(job,), name=job.id, daemon=True).start()
         self._number_queue()
 
     def _number_queue(self) -> None:
@@ -258,30 +311,37 @@ class JobRegistry:
             queued._set(position=i)
 
     def _work(self, job: Job) -> None:
-        """Worker thread: train with a bounded thread count, then hand the slot on."""
+        """Thread mode: run the task here with a bounded thread count, then hand the slot on."""
         torch.set_num_threads(self.threads_per_job)  # this thread only; see the module docstring
-        status, step, error = "failed", None, None
+        out, error = None, None
         try:
             out = job.config.run(job._publish, job._stop, self.limits.max_seconds)
-            status, step = out.status, out.diverged_step
-            if status == "time_limit":
-                status, error = "stopped", TimeLimit(self.limits.max_seconds)
         except CoreError as exc:  # e.g. data files missing: the page shows it like any input error
             error = exc
         except Exception as exc:  # noqa: BLE001 — a worker must always free its slot
             error = TrainingFailed(f"{type(exc).__name__}: {exc}")
         finally:
             torch.set_num_threads(self._default_threads)  # what later-born threads inherit
-            with self._lock:
-                self._running.discard(job)
-                if self._active.get(job.config) is job:
-                    del self._active[job.config]
-                if status in CACHED:
-                    self._finished[job.config] = job
-                    while len(self._finished) > self.cache_size:
-                        self._finished.popitem(last=False)
-                job._finish(status, step, error)
-                self._pump()
+            self._ended(job, out, error)
+
+    def _ended(self, job: Job, out, error: CoreError | None) -> None:
+        """A task returned ``out`` (an Outcome) or failed with ``error``: record it, start the next."""
+        status, step = "failed", None
+        if out is not None:
+            status, step = out.status, out.diverged_step
+            if status == "time_limit":
+                status, error = "stopped", TimeLimit(self.limits.max_seconds)
+        with self._lock:
+            job._worker = None
+            self._running.discard(job)
+            if self._active.get(job.config) is job:
+                del self._active[job.config]
+            if status in CACHED:
+                self._finished[job.config] = job
+                while len(self._finished) > self.cache_size:
+                    self._finished.popitem(last=False)
+            job._finish(status, step, error)
+            self._pump()
 
 
 _DEFAULT: JobRegistry | None = None

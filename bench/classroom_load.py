@@ -1,0 +1,268 @@
+"""A class watching live training, measured as users see it, against the command line in the same run.
+
+Simulated students are websocket clients that speak Streamlit's own protocol
+(bench/streamlit_client.py): they cost the machine almost nothing, so the server's figures are
+the server's. For N = 1, 10 and 30 students pressing the same button within 2 s (the Lab's
+"Plain vs residual" pair, and lesson 2's comparison) it prints: first-point latency p50/p95, time
+to completion as a ratio to N = 1, server CPU seconds (server + its worker processes) as a ratio
+to N = 1, peak and final RSS, exceptions seen. Then 30 students with distinct configs (queue places,
+page-load p95 while the queue drains), and one real Chromium tab watching lesson 2 against
+``python -m core degradation`` for the same configs. Each scenario gets a fresh server (the
+finished-run cache would otherwise answer the second one instantly).
+
+    .venv/bin/python bench/classroom_load.py                 # everything (≈ 10 min on 2 cores)
+    .venv/bin/python bench/classroom_load.py --only browser  # one part: same, lab, lesson2, distinct
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import random
+import resource
+import statistics
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from bench.streamlit_client import Student  # noqa: E402
+from tests.browser import CHROMIUM_FLAGS, chromium_path, free_port, start_server  # noqa: E402
+from ui import i18n  # noqa: E402
+
+TICK = os.sysconf("SC_CLK_TCK")
+PAGES = {  # page, button, what the page shows when every run finished (and how many times)
+    "lab": ("lab", i18n.text("en", "lab.pair"), ":green[" + i18n.text("en", "lab.status_done") + "]", 2),
+    "lesson2": ("degradation", "Train", "**Result of this run.**", 1),
+}
+
+
+# ---- the server's processes -------------------------------------------------------------------------
+
+def tree(pid: int) -> list[int]:
+    """``pid`` and all its descendants (the fork server and the training workers)."""
+    out, todo = [], [pid]
+    while todo:
+        p = todo.pop()
+        out.append(p)
+        try:
+            kids = Path(f"/proc/{p}/task/{p}/children").read_text().split()
+        except OSError:
+            kids = []
+        todo += [int(k) for k in kids]
+    return out
+
+
+def cpu_seconds(pid: int) -> float:
+    total = 0.0
+    for p in tree(pid):
+        try:
+            f = Path(f"/proc/{p}/stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        total += sum(int(x) for x in f[11:15]) / TICK  # utime stime cutime cstime
+    return total
+
+
+def rss_mib(pid: int) -> float:
+    total = 0
+    for p in tree(pid):
+        try:
+            for line in Path(f"/proc/{p}/status").read_text().splitlines():
+                if line.startswith("VmRSS:"):
+                    total += int(line.split()[1])
+        except OSError:
+            pass
+    return total / 1024
+
+
+class Server:
+    """A fresh ``streamlit run app.py``, warmed up (its worker processes started) before measuring."""
+
+    def __enter__(self):
+        self.port = free_port()
+        self.proc = start_server(self.port)
+        self.url = f"http://127.0.0.1:{self.port}"
+        s = Student(self.url, "home")
+        s.open()  # the first page starts the training workers (app.py asks for the registry)
+        self.wait_idle()
+        s.close()
+        self.peak = 0.0
+        self._sampling = True
+        threading.Thread(target=self._sample, daemon=True).start()
+        return self
+
+    def wait_idle(self, quiet: float = 1.0, limit: float = 60.0) -> None:
+        """Until the server and its workers used under 5 % of a core for ``quiet`` seconds."""
+        end = time.time() + limit
+        while time.time() < end:
+            c0 = cpu_seconds(self.proc.pid)
+            time.sleep(quiet)
+            if cpu_seconds(self.proc.pid) - c0 < 0.05 * quiet and len(tree(self.proc.pid)) >= 3:
+                return
+
+    def _sample(self) -> None:
+        while self._sampling:
+            self.peak = max(self.peak, rss_mib(self.proc.pid))
+            time.sleep(0.2)
+
+    def __exit__(self, *exc):
+        self._sampling = False
+        self.proc.terminate()
+        try:
+            self.proc.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+
+
+def pct(values: list[float], q: float) -> float:
+    values = sorted(values)
+    return values[min(len(values) - 1, max(0, round(q * (len(values) - 1))))]
+
+
+# ---- scenarios --------------------------------------------------------------------------------------
+
+def same_button(name: str, n: int, watch_s: float = 300.0, seeds: list[int] | None = None) -> dict:
+    """``n`` students open the page, press the button within 2 s and watch until it is done."""
+    page, button, done_text, done_count = PAGES[name]
+    with Server() as srv:
+        rss0 = rss_mib(srv.proc.pid)
+        students = [Student(srv.url, page) for _ in range(n)]
+        loads = []
+        for s in students:
+            s.open()
+            loads.append(s.seen.load_time)
+        if seeds:  # distinct configs: each student types its own seed first
+            for s, seed in zip(students, seeds):
+                s.set_number("Seed" if name == "lab" else "seed", seed)
+        c0, client0 = cpu_seconds(srv.proc.pid), time.process_time()
+        t0 = time.perf_counter()
+        delays = [random.uniform(0, 2) if n > 1 else 0 for _ in students]
+
+        def student(s: Student, delay: float):
+            time.sleep(delay)
+            s.press(button)
+            s.watch(watch_s, done_text, done_count)
+
+        threads = [threading.Thread(target=student, args=(s, d)) for s, d in zip(students, delays)]
+        for t in threads:
+            t.start()
+        probes = []
+        if seeds:  # page loads of a newcomer while the queue drains
+            while any(t.is_alive() for t in threads) and len(probes) < 15:
+                p = Student(srv.url, page)
+                p.open()
+                probes.append(p.seen.load_time)
+                p.close()
+                time.sleep(2)
+        for t in threads:
+            t.join()
+        wall = time.perf_counter() - t0
+        server_cpu = cpu_seconds(srv.proc.pid) - c0
+        client_cpu = time.process_time() - client0
+        for s in students:
+            s.close()
+        time.sleep(3)
+        srv.wait_idle()
+        final = rss_mib(srv.proc.pid)
+        seen = [s.seen for s in students]
+        firsts = [x.first_point for x in seen if x.first_point is not None]
+        dones = [x.done + d for x, d in zip(seen, delays) if x.done is not None]  # since the first click
+        queued = sum(any("queue" in t for t in s.seen.every_text) for s in students) if seeds else None
+        return {
+            "scenario": name, "n": n, "distinct": bool(seeds),
+            "first_point_p50": round(pct(firsts, 0.5), 2) if firsts else None,
+            "first_point_p95": round(pct(firsts, 0.95), 2) if firsts else None,
+            "got_first_point": len(firsts), "finished": len(dones),
+            "completion_s": round(max(dones), 2) if len(dones) == n else None, "wall_s": round(wall, 2),
+            "server_cpu_s": round(server_cpu, 2), "client_cpu_s": round(client_cpu, 2),
+            "rss_start_mib": round(rss0), "rss_peak_mib": round(srv.peak), "rss_final_mib": round(final),
+            "exceptions": sum(len(x.exceptions) for x in seen),
+            "load_p95_s": round(pct(probes, 0.95), 2) if probes else round(pct([x for x in loads if x], 0.95), 2),
+            "saw_queue_place": queued,
+        }
+
+
+def command_line(configs_flag: list[str]) -> float:
+    t0 = time.perf_counter()
+    subprocess.run([sys.executable, "-m", "core", "degradation", "--json", *configs_flag], cwd=ROOT, check=True,
+                   capture_output=True)
+    return time.perf_counter() - t0
+
+
+def browser_tab() -> dict:
+    """One Chromium tab on lesson 2 vs ``python -m core degradation`` (same six configs), one run."""
+    from playwright.sync_api import sync_playwright
+
+    cli = command_line([])
+    with Server() as srv, sync_playwright() as p:
+        b = p.chromium.launch(executable_path=chromium_path(), args=CHROMIUM_FLAGS)
+        page = b.new_page(viewport={"width": 1400, "height": 1000})
+        page.goto(srv.url + "/degradation?lang=en")
+        page.wait_for_selector("[data-testid='stApp'][data-test-script-state='notRunning']", timeout=60_000)
+        page.get_by_role("button", name="Train").first.wait_for()
+        browser_pids = lambda: [int(x) for x in subprocess.run(["pgrep", "-f", "chromium"], capture_output=True,  # noqa: E731
+                                                               text=True).stdout.split()]
+        b0 = sum(cpu_seconds(x) for x in browser_pids())
+        c0 = cpu_seconds(srv.proc.pid)
+        t0 = time.perf_counter()
+        page.get_by_role("button", name="Train").first.click()
+        page.wait_for_function("() => [...document.querySelectorAll('.js-plotly-plot .scatterlayer path.js-line')]"
+                               ".some(p => (p.getAttribute('d') || '').length > 0)", timeout=60_000, polling=50)
+        first = time.perf_counter() - t0
+        page.get_by_text("Result of this run.").wait_for(timeout=300_000)
+        total = time.perf_counter() - t0
+        server_cpu = cpu_seconds(srv.proc.pid) - c0
+        tab_cpu = sum(cpu_seconds(x) for x in browser_pids()) - b0
+        page.screenshot(path=str(ROOT / "artifacts" / "bench-lesson2-tab.png"), full_page=True)
+        b.close()
+    return {"cli_s": round(cli, 2), "tab_first_point_s": round(first, 2), "tab_total_s": round(total, 2),
+            "ratio_tab_to_cli": round(total / cli, 2), "server_cpu_s": round(server_cpu, 1),
+            "tab_cpu_s": round(tab_cpu, 1)}
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--only", choices=["browser", "lab", "lesson2", "distinct"], nargs="*")
+    ap.add_argument("--sizes", type=int, nargs="+", default=[1, 10, 30])
+    args = ap.parse_args()
+    parts = args.only or ["browser", "lab", "lesson2", "distinct"]
+    (ROOT / "artifacts").mkdir(exist_ok=True)
+    out = {}
+    if "browser" in parts:
+        out["browser"] = r = browser_tab()
+        print(f"one tab on lesson 2: first point {r['tab_first_point_s']} s, done {r['tab_total_s']} s = "
+              f"{r['ratio_tab_to_cli']}× the command line ({r['cli_s']} s) [goal ≤ 1.3×, first ≤ 1.5 s]; "
+              f"server CPU {r['server_cpu_s']} s, tab CPU {r['tab_cpu_s']} s", flush=True)
+    for name in ("lab", "lesson2"):
+        if name not in parts:
+            continue
+        rows = [same_button(name, n) for n in args.sizes]
+        base = rows[0]
+        for r in rows:
+            r["completion_ratio"] = (round(r["completion_s"] / base["completion_s"], 2)
+                                     if r["completion_s"] and base["completion_s"] else None)
+            r["cpu_ratio"] = round(r["server_cpu_s"] / base["server_cpu_s"], 2) if base["server_cpu_s"] else None
+            print(f"{name} N={r['n']:>2}: first point p50 {r['first_point_p50']} s p95 {r['first_point_p95']} s "
+                  f"({r['got_first_point']}/{r['n']}), done {r['finished']}/{r['n']}, completion "
+                  f"{r['completion_s']} s = {r['completion_ratio']}× N=1, server CPU {r['server_cpu_s']} s = "
+                  f"{r['cpu_ratio']}× N=1 (clients {r['client_cpu_s']} s), RSS {r['rss_start_mib']} → peak "
+                  f"{r['rss_peak_mib']} → final {r['rss_final_mib']} MiB, exceptions {r['exceptions']}", flush=True)
+        out[name] = rows
+    if "distinct" in parts:
+        r = same_button("lab", 30, seeds=list(range(100, 130)), watch_s=60)
+        print(f"lab, 30 distinct configs: {r['saw_queue_place']}/30 saw their queue place, page load p95 "
+              f"{r['load_p95_s']} s while the queue drains [goal ≤ 2 s], first points {r['got_first_point']}/30, "
+              f"exceptions {r['exceptions']}", flush=True)
+        out["distinct"] = r
+    print(json.dumps(out))
+    print(f"bench process CPU {resource.getrusage(resource.RUSAGE_SELF).ru_utime:.1f} s", file=sys.stderr)
+
+
+if __name__ == "__main__":
+    main()

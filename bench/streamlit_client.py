@@ -1,0 +1,179 @@
+"""A simulated student: a websocket client that speaks Streamlit's own protocol, without a browser.
+
+It does what the browser's Streamlit frontend does, in a few hundred microseconds of CPU per
+message: opens ``/_stcore/stream``, asks for a page (``BackMsg.rerun_script`` with the URL's path
+and query), reads the ``ForwardMsg`` deltas, presses a button (a rerun whose ``WidgetStates`` holds
+the button's trigger), reruns ``st.fragment(run_every=…)`` fragments when the server asks
+(``ForwardMsg.auto_rerun``: polling is driven by the client, as in the browser), and records when
+things it waits for arrived. Used by bench/classroom_load.py and by the CI load test.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+import time
+from dataclasses import dataclass, field
+
+from websockets.sync.client import connect
+
+from streamlit.proto.BackMsg_pb2 import BackMsg
+from streamlit.proto.ForwardMsg_pb2 import ForwardMsg
+from streamlit.proto.WidgetStates_pb2 import WidgetState
+
+
+@dataclass
+class Seen:
+    """What one client saw, in seconds since its click (None: never)."""
+
+    first_point: float | None = None  # the first chart delta that holds a training curve point
+    done: float | None = None  # the page said the runs finished (``done_text`` appeared)
+    messages: int = 0  # ForwardMsgs received
+    bytes: int = 0
+    exceptions: list[str] = field(default_factory=list)  # st.exception elements (tracebacks) seen
+    texts: list[str] = field(default_factory=list)  # markdown/caption/alert texts of the last run
+    every_text: set[str] = field(default_factory=set)  # every distinct such text seen since the click
+    load_time: float | None = None  # the page's first full run, from connect to script_finished
+
+
+class Student:
+    """One session: ``open(page)``, ``press(label)``, then ``watch`` until a text appears."""
+
+    def __init__(self, base_url: str, page: str, query: str = "lang=en"):
+        self.ws_url = base_url.replace("http://", "ws://") + "/_stcore/stream"
+        self.page, self.query = page, query
+        self.seen = Seen()
+        self._page_hash = ""
+        self._buttons: dict[str, str] = {}  # label → widget id
+        self._numbers: dict[str, object] = {}  # label → NumberInput proto
+        self._values: dict[str, WidgetState] = {}  # widget id → the value this student set
+        self._fragments: dict[str, tuple[float, float]] = {}  # fragment id → (interval, next due)
+        self._click = None
+        self._lock = threading.Lock()
+        self._finished = threading.Event()
+        self.ws = None
+        self._t_open: float | None = None
+        self._run_texts: list[str] = []
+        self._done_text, self._done_count = None, 1
+
+    # ---- protocol ----
+    def _rerun(self, widgets: list[WidgetState] = (), fragment_id: str = "", auto: bool = False) -> None:
+        msg = BackMsg()
+        cs = msg.rerun_script
+        cs.query_string = self.query
+        cs.page_name = self.page
+        cs.page_script_hash = self._page_hash
+        cs.fragment_id = fragment_id
+        cs.is_auto_rerun = auto
+        cs.widget_states.widgets.extend([*self._values.values(), *widgets])
+        self.ws.send(msg.SerializeToString())
+
+    def _handle(self, raw: bytes) -> None:
+        fm = ForwardMsg()
+        fm.ParseFromString(raw)
+        self.seen.messages += 1
+        self.seen.bytes += len(raw)
+        kind = fm.WhichOneof("type")
+        now = time.perf_counter()
+        if kind == "new_session":
+            self._page_hash = fm.new_session.page_script_hash or self._page_hash
+        elif kind == "page_info_changed":
+            pass
+        elif kind == "auto_rerun":
+            if fm.auto_rerun.interval > 0:
+                self._fragments[fm.auto_rerun.fragment_id] = (fm.auto_rerun.interval, now + fm.auto_rerun.interval)
+        elif kind == "stop_auto_rerun":
+            self._fragments.clear()
+        elif kind == "script_finished":
+            self._finished.set()
+            if self._done_text and self._click is not None and self.seen.done is None:
+                if sum(self._done_text in t for t in self._run_texts) >= self._done_count:
+                    self.seen.done = now - self._click
+                    self._fragments.clear()
+            self.seen.texts, self._run_texts = self._run_texts, []
+            if self.seen.load_time is None and self._t_open is not None:
+                self.seen.load_time = now - self._t_open
+        elif kind == "delta" and fm.delta.WhichOneof("type") == "new_element":
+            el = fm.delta.new_element
+            which = el.WhichOneof("type")
+            if which == "button":
+                self._buttons[el.button.label] = el.button.id
+            elif which == "number_input":
+                self._numbers[el.number_input.label] = el.number_input
+            elif which == "exception":
+                self.seen.exceptions.append(f"{el.exception.type}: {el.exception.message}")
+            elif which == "plotly_chart" and self._click is not None and self.seen.first_point is None:
+                spec = json.loads(el.plotly_chart.spec or "{}")
+                if any(len(tr.get("x") or []) for tr in spec.get("data", [])):
+                    self.seen.first_point = now - self._click
+            elif which in ("markdown", "alert", "text"):
+                self._run_texts.append(getattr(el, which).body)
+                if self._click is not None:
+                    self.seen.every_text.add(self._run_texts[-1])
+
+    def _pump(self, until: float, stop_when=lambda: False) -> None:
+        """Read messages and drive due fragment reruns until ``until`` or ``stop_when()``."""
+        while time.perf_counter() < until and not stop_when():
+            due = min((d for _, d in self._fragments.values()), default=until)
+            timeout = max(0.01, min(until, due) - time.perf_counter())
+            try:
+                raw = self.ws.recv(timeout=timeout)
+            except TimeoutError:
+                raw = None
+            if raw is not None:
+                self._handle(raw)
+            now = time.perf_counter()
+            for fid, (interval, next_due) in list(self._fragments.items()):
+                if now >= next_due:
+                    self._fragments[fid] = (interval, now + interval)
+                    self._rerun(fragment_id=fid, auto=True)
+
+    # ---- what a student does ----
+    def open(self, timeout: float = 60.0) -> None:
+        """Connect and load the page; returns once its first run finished."""
+        self._t_open = time.perf_counter()
+        self.ws = connect(self.ws_url, subprotocols=["streamlit"], max_size=None, open_timeout=timeout)
+        self._rerun()
+        self._finished.clear()
+        self._pump(time.perf_counter() + timeout, self._finished.is_set)
+        # require_shell() may rerun once on a fresh server: wait for the run that drew the buttons.
+        end = time.perf_counter() + timeout
+        while not self._buttons and time.perf_counter() < end:
+            self._finished.clear()
+            self._pump(end, self._finished.is_set)
+
+    def set_number(self, label_part: str, value: float) -> None:
+        """Type ``value`` into the number input whose label contains ``label_part`` (sent with every
+        later rerun, as the browser sends every widget's value)."""
+        label = next((lbl for lbl in self._numbers if label_part in lbl), None)
+        if label is None:
+            raise LookupError(f"no number input like {label_part!r} among {list(self._numbers)}")
+        el = self._numbers[label]
+        state = WidgetState(id=el.id)
+        if el.data_type == el.INT:
+            state.int_value = int(value)
+        else:
+            state.double_value = float(value)
+        self._values[el.id] = state
+        self._finished.clear()
+        self._rerun()
+        self._pump(time.perf_counter() + 60, self._finished.is_set)
+
+    def press(self, label_part: str) -> None:
+        """Click the button whose label contains ``label_part``."""
+        label = next((lbl for lbl in self._buttons if label_part in lbl), None)
+        if label is None:
+            raise LookupError(f"no button like {label_part!r} among {list(self._buttons)}")
+        self._click = time.perf_counter()
+        self._rerun([WidgetState(id=self._buttons[label], trigger_value=True)])
+
+    def watch(self, seconds: float, done_text: str, count: int = 1) -> Seen:
+        """Keep the page open (polling as the browser does) until one run of the page shows
+        ``done_text`` ``count`` times (in markdown, alerts or text), or time is up."""
+        self._done_text, self._done_count = done_text, count
+        self._pump(time.perf_counter() + seconds, lambda: self.seen.done is not None)
+        return self.seen
+
+    def close(self) -> None:
+        if self.ws is not None:
+            self.ws.close()
