@@ -33,6 +33,7 @@ class Seen:
     exceptions: list[str] = field(default_factory=list)  # st.exception elements (tracebacks) seen
     texts: list[str] = field(default_factory=list)  # markdown/caption/alert texts of the last run
     every_text: set[str] = field(default_factory=set)  # every distinct such text seen since the click
+    last_chart: dict | None = None  # the newest chart with curve points (Plotly figure JSON)
     load_time: float | None = None  # the page's first full run, from connect to script_finished
 
 
@@ -102,10 +103,12 @@ class Student:
                 self._numbers[el.number_input.label] = el.number_input
             elif which == "exception":
                 self.seen.exceptions.append(f"{el.exception.type}: {el.exception.message}")
-            elif which == "plotly_chart" and self._click is not None and self.seen.first_point is None:
+            elif which == "plotly_chart" and self._click is not None:
                 spec = json.loads(el.plotly_chart.spec or "{}")
                 if any(len(tr.get("x") or []) for tr in spec.get("data", [])):
-                    self.seen.first_point = now - self._click
+                    self.seen.last_chart = spec
+                    if self.seen.first_point is None:
+                        self.seen.first_point = now - self._click
             elif which in ("markdown", "alert", "text"):
                 self._run_texts.append(getattr(el, which).body)
                 if self._click is not None:
@@ -132,7 +135,8 @@ class Student:
     def open(self, timeout: float = 60.0) -> None:
         """Connect and load the page; returns once its first run finished."""
         self._t_open = time.perf_counter()
-        self.ws = connect(self.ws_url, subprotocols=["streamlit"], max_size=None, open_timeout=timeout)
+        self.ws = connect(self.ws_url, subprotocols=["streamlit"], max_size=None, open_timeout=timeout,
+                          ping_interval=None)  # a student on a slow machine must not time out
         self._rerun()
         self._finished.clear()
         self._pump(time.perf_counter() + timeout, self._finished.is_set)
@@ -173,6 +177,11 @@ class Student:
         self._done_text, self._done_count = done_text, count
         self._pump(time.perf_counter() + seconds, lambda: self.seen.done is not None)
         return self.seen
+
+    def wait_first_point(self, seconds: float) -> float | None:
+        """Keep polling until the first curve point arrived (or time is up); seconds since the click."""
+        self._pump(time.perf_counter() + seconds, lambda: self.seen.first_point is not None)
+        return self.seen.first_point
 
     def close(self) -> None:
         if self.ws is not None:

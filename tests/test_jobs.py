@@ -293,3 +293,32 @@ def test_sessions_lists_who_keeps_running_jobs_alive(registry):
     registry.detach("a")
     registry.detach("b")
     assert job.wait(30) and registry.sessions() == set()
+
+
+def test_sessions_that_left_are_detached_after_the_grace_period_and_their_job_stops(registry):
+    from ui.training import sweep
+
+    job = registry.submit(LONG, "gone-tab:1")
+    registry.attach(job, "page-switcher:2")
+    active = {"page-switcher"}  # Streamlit still knows this session (it only changed page)
+    seen: dict[str, float] = {}
+    assert sweep(registry, active.__contains__, seen, now=100.0, grace=15) == []  # just noticed
+    assert sweep(registry, active.__contains__, seen, now=110.0, grace=15) == []  # a blip, maybe
+    assert sweep(registry, active.__contains__, seen, now=115.0, grace=15) == ["gone-tab:1"]
+    assert not job.wait(0.3) and job.status == "running"  # the other session still watches
+    active.clear()  # now that tab is closed too
+    sweep(registry, active.__contains__, seen, now=120.0, grace=15)
+    assert sweep(registry, active.__contains__, seen, now=135.0, grace=15) == ["page-switcher:2"]
+    assert job.wait(30) and job.status == "stopped"
+
+
+def test_a_session_that_comes_back_within_the_grace_period_keeps_its_job(registry):
+    from ui.training import sweep
+
+    job = registry.submit(LONG, "flaky:1")
+    seen: dict[str, float] = {}
+    sweep(registry, lambda sid: False, seen, now=0.0, grace=15)
+    sweep(registry, lambda sid: True, seen, now=10.0, grace=15)  # reconnected
+    assert sweep(registry, lambda sid: False, seen, now=20.0, grace=15) == []  # the clock restarted
+    assert job.status == "running"
+    job.stop()

@@ -11,6 +11,8 @@ a sweeper thread, so a run nobody watches stops within ``GONE_SECONDS`` + ``SWEE
 
 from __future__ import annotations
 
+import logging
+import os
 import threading
 import time
 import uuid
@@ -33,6 +35,10 @@ def registry() -> JobRegistry:
     """One registry per server process: identical requests from any session share one job. Its
     worker processes start (and warm up) on the first page anyone opens; app.py asks for it."""
     reg = default_registry()
+    level = os.environ.get("RESIDUAL_LAB_LOG")  # e.g. INFO: one line per computation started
+    if level:
+        logging.basicConfig(format="%(asctime)s %(name)s %(message)s")
+        logging.getLogger("core").setLevel(level.upper())
     if Runtime.exists() and type(Runtime.instance()) is Runtime:  # a real server, not AppTest's mock
         threading.Thread(target=_sweep_gone_sessions, args=(reg, Runtime.instance()), name="session-sweeper",
                          daemon=True).start()
@@ -40,17 +46,27 @@ def registry() -> JobRegistry:
 
 
 def _sweep_gone_sessions(reg: JobRegistry, runtime: Runtime) -> None:
-    """Detach sessions that left (their websocket closed and did not come back) from every job."""
+    """Every SWEEP_SECONDS, detach sessions that left (see ``sweep``)."""
     missing_since: dict[str, float] = {}
     while True:
         time.sleep(SWEEP_SECONDS)
-        now = time.monotonic()
-        for sid in reg.sessions():
-            if runtime.is_active_session(sid.split(":")[0]):
-                missing_since.pop(sid, None)
-            elif now - missing_since.setdefault(sid, now) >= GONE_SECONDS:
-                reg.detach(sid)
-                missing_since.pop(sid, None)
+        sweep(reg, lambda sid: runtime.is_active_session(sid), missing_since, time.monotonic())
+
+
+def sweep(reg: JobRegistry, is_active: Callable[[str], bool], missing_since: dict[str, float], now: float,
+          grace: float = GONE_SECONDS) -> list[str]:
+    """Detach from every job the sessions whose Streamlit session has not been active for ``grace``
+    seconds (tab closed, session expired; a page switch or a short reconnect keeps it active).
+    ``missing_since`` carries what earlier sweeps saw. Returns the sessions detached."""
+    gone = []
+    for sid in reg.sessions():
+        if is_active(sid.split(":")[0]):
+            missing_since.pop(sid, None)
+        elif now - missing_since.setdefault(sid, now) >= grace:
+            reg.detach(sid)
+            missing_since.pop(sid, None)
+            gone.append(sid)
+    return gone
 
 
 def session_id() -> str:

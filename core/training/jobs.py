@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import functools
 import itertools
+import logging
 import os
 import threading
 import time
@@ -31,6 +32,7 @@ from core.training.engine import (EpochRecord, Limits, Progress, Record, Result,
 from core.errors import CoreError, QueueFull, TimeLimit, TrainingFailed
 from core.training.pool import Worker, WorkerPool
 
+LOG = logging.getLogger(__name__)
 STATUSES = ("queued", "running", "done", "stopped", "diverged", "failed")
 FINISHED = frozenset({"done", "stopped", "diverged", "failed"})
 CACHED = frozenset({"done", "diverged"})  # deterministic endings, worth handing out again
@@ -299,6 +301,7 @@ class JobRegistry:
             self.computations += 1
             self.peak_running = max(self.peak_running, len(self._running))
             job._set(status="running", position=0, started=time.perf_counter())
+            LOG.info("computation %d: %s %s", self.computations, job.id, job.config)
             if worker is not None:
                 job._worker = worker
                 worker.run(job.config, self.limits.max_seconds, job._publish, functools.partial(self._ended, job))
@@ -341,6 +344,7 @@ class JobRegistry:
                 while len(self._finished) > self.cache_size:
                     self._finished.popitem(last=False)
             job._finish(status, step, error)
+            LOG.info("ended: %s %s%s", job.id, status, f" ({error.code})" if error is not None else "")
             self._pump()
 
 

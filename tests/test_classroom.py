@@ -1,0 +1,86 @@
+"""A class on one server, through Streamlit's own websocket protocol (bench/streamlit_client.py):
+five students press the Lab's "Plain vs residual" within a second and all watch one computation
+to the end; a student who closes the tab leaves no run behind."""
+
+from __future__ import annotations
+
+import random
+import re
+import threading
+import time
+
+import pytest
+
+from bench.streamlit_client import Student
+from tests.browser import free_port, start_server
+from ui import i18n
+
+PAIR = i18n.text("en", "lab.pair")
+DONE = ":green[" + i18n.text("en", "lab.status_done") + "]"
+
+
+@pytest.fixture(scope="module")
+def server():
+    """A real server that logs each computation the job registry starts and ends."""
+    port = free_port()
+    proc = start_server(port, env={"RESIDUAL_LAB_LOG": "INFO"})
+    lines: list[str] = []
+    reader = threading.Thread(target=lambda: lines.extend(l.decode(errors="replace") for l in proc.stdout),
+                              daemon=True)
+    reader.start()
+    yield f"http://127.0.0.1:{port}", lines
+    proc.terminate()
+    proc.wait(timeout=15)
+
+
+def computations(lines: list[str]) -> list[str]:
+    return [l for l in list(lines) if re.search(r"computation \d+: job-", l)]
+
+
+def test_five_students_pressing_the_same_button_share_one_computation_and_all_see_it_finish(server):
+    url, log = server
+    students = [Student(url, "lab") for _ in range(5)]
+    for s in students:
+        s.open()
+    before = len(computations(log))
+
+    def student(s: Student):
+        time.sleep(random.uniform(0, 1))
+        s.press(PAIR)
+        s.watch(240, DONE, count=2)
+
+    threads = [threading.Thread(target=student, args=(s,)) for s in students]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    for s in students:
+        s.close()
+    seen = [s.seen for s in students]
+    assert all(x.first_point is not None for x in seen), [x.first_point for x in seen]
+    assert all(x.done is not None for x in seen), [x.done for x in seen]
+    assert not any(x.exceptions for x in seen)
+    started = computations(log)[before:]
+    assert len(started) == 2, started  # the plain and the residual run, once for the whole class
+    # Every student's final chart holds the same two complete curves.
+    finals = [[(tr["name"], tr["x"], tr["y"]) for tr in x.last_chart["data"]] for x in seen]
+    assert all(f == finals[0] for f in finals) and len(finals[0]) == 2
+    assert all(len(xs) > 10 for _, xs, _ in finals[0])
+
+
+def test_a_run_whose_only_student_closed_the_tab_stops_within_30_seconds(server):
+    url, log = server
+    s = Student(url, "lab")
+    s.open()
+    s.set_number("Epochs", 100)  # minutes of training if nobody stopped it
+    s.press(i18n.text("en", "lab.train"))
+    assert s.wait_first_point(60) is not None  # it trains
+    job = re.search(r"computation \d+: (job-\d+)", computations(log)[-1]).group(1)
+    s.close()
+    closed = time.perf_counter()
+    while time.perf_counter() - closed < 35:  # the sweeper's grace (15 s) + its period (5 s), with slack
+        ended = [l for l in list(log) if f"ended: {job} stopped" in l]
+        if ended:
+            break
+        time.sleep(0.5)
+    assert ended, "the run of a closed tab kept training"
