@@ -7,7 +7,7 @@ import streamlit as st
 from core.training.device import pick_device
 from core.errors import CoreError
 
-from . import i18n
+from . import i18n, runs
 from .path import GROUPS, LESSONS, page_file
 
 LANG_KEY = "_lang"
@@ -120,9 +120,15 @@ def device_badge() -> None:
     st.sidebar.caption(f"{t('device.label')}: {label}")
 
 
+def error_text(err: CoreError) -> str:
+    """A CoreError as a sentence in the session's language: field names translated, numbers in the
+    language's format (6.291.464 in Vietnamese, 6,291,464 in English), reason codes spelled out."""
+    return t(f"error.{err.code}", **runs.error_params(err.params, lang()))
+
+
 def show_error(err: CoreError) -> None:
     """A user-input error as a translated message, never a traceback."""
-    st.error(t(f"error.{err.code}", **err.params), icon=":material/error:")
+    st.error(error_text(err), icon=":material/error:")
 
 
 def md(lesson: str, section: str, **values) -> None:
