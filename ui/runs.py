@@ -138,6 +138,8 @@ def error_params(params: dict, lang: str) -> dict[str, str]:
     for key, value in params.items():
         if key == "name" and f"lab.field_{value}" in cat:
             value = cat[f"lab.field_{value}"]
+        elif key == "model" and str(value).startswith("resnet"):
+            value = str(value).replace("resnet", "ResNet-")  # as the family page's menu names it
         elif key == "dataset" and f"lab.data_short_{value}" in cat:
             value = cat[f"lab.data_short_{value}"]
         elif isinstance(value, int) and not isinstance(value, bool):

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import math
+
 import streamlit as st
 
 from core.training.device import pick_device
-from core.errors import CoreError
+from core.errors import CoreError, NotWhole, OutOfRange
 
 from . import i18n, runs
 from .path import GROUPS, LESSONS, page_file
@@ -181,3 +183,33 @@ def quiz(lesson: str) -> None:
             else:
                 st.warning(t("quiz.wrong") + " " + cat[f"{base}.hint"])
         n += 1
+
+
+NUMBER_BOUNDS: dict[str, tuple[int, int]] = {}  # widget key → (low, high) whole_number accepts (for the tests)
+
+
+def whole_number(container, label: str, low: int, high: int, value: int, key: str, *, name: str | None = None,
+                 step: int = 1, **kwargs) -> int | None:
+    """A number box for a whole number in [low, high] that never silently ignores what was typed.
+
+    Streamlit checks ``min_value``/``max_value`` in the browser: a value out of range is refused
+    there with an English tooltip while the box keeps the typed text and the script keeps running
+    the old value, and an integer box reads "1e9" as 1. So the box is a float box without bounds
+    (shown with ``%g``): every number typed reaches the script, which checks it here. A whole
+    number in range comes back as an int; anything else shows a translated message under the box
+    (naming ``name``, or the label) and comes back as None: the page then runs nothing with it
+    (disables its Train button, or stops before the part that needs the number).
+    """
+    NUMBER_BOUNDS[key] = (low, high)
+    typed = container.number_input(label, value=float(value), step=float(step), format="%g", key=key, **kwargs)
+    name = name or label
+    if typed is None:
+        problem: CoreError | None = NotWhole(name, "–")
+    elif not math.isfinite(typed) or typed != math.floor(typed):
+        problem = NotWhole(name, float(typed))
+    elif not low <= typed <= high:
+        problem = OutOfRange(name, int(typed) if abs(typed) < 1e15 else float(typed), low, high)
+    else:
+        return int(typed)
+    container.error(error_text(problem), icon=":material/error:")
+    return None
