@@ -43,7 +43,7 @@ def test_a_folder_name_too_long_is_a_message_and_the_page_goes_on(lang):
     at.radio(key="lab_data").set_value("mnist").run()
     at.text_input(key="lab_dir").input("x" * 300).run()
     assert not at.exception
-    shown = "x" * 29 + "…" + "x" * 29
+    shown = "x" * 59 + "…" + "x" * 59
     assert errors(at) == [i18n.text(lang, "error.data_path.too_long", path=shown, dataset="MNIST")]
     assert at.button(key="lab_train").disabled and at.button(key="lab_pair").disabled
     assert at.subheader[-1].value == i18n.text(lang, "quiz.title")  # the rest of the page is drawn

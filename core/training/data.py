@@ -162,7 +162,7 @@ def _find_idx(root: Path, stem: str) -> Path | None:
     return None
 
 
-def shown_path(path: str, limit: int = 60) -> str:
+def shown_path(path: str, limit: int = 120) -> str:
     """A path as the user typed it, cut in the middle when longer than ``limit`` characters."""
     return path if len(path) <= limit else path[: limit // 2 - 1] + "…" + path[-(limit // 2 - 1):]
 
