@@ -185,7 +185,7 @@ def quiz(lesson: str) -> None:
         n += 1
 
 
-NUMBER_BOUNDS: dict[str, tuple[int, int]] = {}  # widget key → (low, high) whole_number accepts (for the tests)
+NUMBER_BOUNDS: dict[str, tuple[int, int, str]] = {}  # widget key → (low, high, name in messages), for the tests
 
 
 def whole_number(container, label: str, low: int, high: int, value: int, key: str, *, name: str | None = None,
@@ -200,9 +200,9 @@ def whole_number(container, label: str, low: int, high: int, value: int, key: st
     (naming ``name``, or the label) and comes back as None: the page then runs nothing with it
     (disables its Train button, or stops before the part that needs the number).
     """
-    NUMBER_BOUNDS[key] = (low, high)
-    typed = container.number_input(label, value=float(value), step=float(step), format="%g", key=key, **kwargs)
     name = name or label
+    NUMBER_BOUNDS[key] = (low, high, name)
+    typed = container.number_input(label, value=float(value), step=float(step), format="%g", key=key, **kwargs)
     if typed is None:
         problem: CoreError | None = NotWhole(name, "–")
     elif not math.isfinite(typed) or typed != math.floor(typed):
