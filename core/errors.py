@@ -162,8 +162,14 @@ class DataMissing(CoreError):
 
 
 class BadDataFile(CoreError):
-    def __init__(self, path: str, reason: str):
-        super().__init__("bad_data_file", f"{path} is not a valid IDX file: {reason}.", path=path, reason=reason)
+    """A data file that cannot be used. ``path`` names the file; ``reason`` is a code the pages translate
+    (under ``error.idx.<reason>``, filled with ``details``): gzip, magic, type, header, size, unreadable,
+    not_images, not_labels, pairing, image_shape, label_range, label_type, not_finite, too_few."""
+
+    def __init__(self, path: str, reason: str, **details):
+        said = ", ".join(f"{k} {v}" for k, v in details.items())
+        super().__init__("bad_data_file", f"{path} cannot be used as an IDX file: {reason}"
+                         + (f" ({said})." if said else "."), path=path, reason=reason, **details)
 
 
 class DeviceUnavailable(CoreError):
@@ -206,3 +212,26 @@ class WorkerLost(CoreError):
 class TrainingFailed(CoreError):
     def __init__(self, reason: str):
         super().__init__("training_failed", f"Training failed unexpectedly: {reason}", reason=reason)
+
+
+# ---- Bad input found by hardening: folders a user types, whole numbers typed into a box ----
+
+
+class DataPathError(CoreError):
+    """A data folder the server cannot look into. ``problem``: too_long (a name over the file
+    system's limit), denied (no permission), not_a_folder (a file, or a path through a file),
+    unreadable (anything else: a NUL byte, an unknown ~user, an I/O error)."""
+
+    PROBLEMS = ("too_long", "denied", "not_a_folder", "unreadable")
+
+    def __init__(self, dataset: str, path: str, problem: str):
+        super().__init__(
+            f"data_path.{problem}",
+            f"The folder {path!r} for {dataset} cannot be read ({problem.replace('_', ' ')}).",
+            dataset=dataset, path=path,
+        )
+
+
+class NotWhole(CoreError):
+    def __init__(self, name: str, value):
+        super().__init__("number.not_whole", f"{name} must be a whole number; got {value}.", name=name, value=value)

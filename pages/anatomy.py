@@ -6,7 +6,7 @@ from core.lessons.anatomy import LIMITS, BlockSpec, inspect_block
 from core.models.diagram import WORDS, describe, to_dot
 from core.errors import CoreError
 from ui.i18n import shape_str
-from ui.shell import dec, labeler, lesson_title, md, num, quiz, require_shell, show_error, t
+from ui.shell import dec, labeler, lesson_title, md, num, quiz, require_shell, show_error, t, whole_number
 
 require_shell()
 
@@ -30,10 +30,11 @@ shortcut = c2.radio(t("anatomy.shortcut"), ["A", "B", "C"], index=1, key="an_sho
                     format_func=labeler("anatomy.option_"), help=t("anatomy.shortcut_help"),
                     disabled=not skip)
 stride = c2.radio(t("anatomy.stride"), [1, 2], key="an_stride", horizontal=True, help=t("anatomy.stride_help"))
-inplanes = c3.number_input(t("anatomy.inplanes"), *LIMITS["inplanes"], value=64, step=16, key="an_in")
-planes = c3.number_input(t("anatomy.planes"), *LIMITS["planes"], value=64, step=16, key="an_planes",
-                         help=t("anatomy.planes_help"))
+inplanes = whole_number(c3, t("anatomy.inplanes"), *LIMITS["inplanes"], 64, "an_in", step=16)
+planes = whole_number(c3, t("anatomy.planes"), *LIMITS["planes"], 64, "an_planes", step=16, help=t("anatomy.planes_help"))
 size = c3.slider(t("anatomy.size"), 4, 112, 56, key="an_size")
+if None in (inplanes, planes):  # the box says why
+    st.stop()
 
 spec = BlockSpec(kind, skip, shortcut, int(inplanes), int(planes), int(stride), int(size))
 try:

@@ -9,6 +9,7 @@ from core.lessons.bnstats import BatchSpec, batchnorm_eval, batchnorm_train, bia
 from core.errors import CoreError
 from ui.figures import PALETTE, histograms, line_chart
 from ui.shell import (dec, decimal_slider, labeler, lang, lesson_title, md, num, quiz, require_shell, sci, show_error,
+                      whole_number,
                       t)
 
 require_shell()
@@ -55,7 +56,9 @@ b = st.columns(4)
 n = b[0].slider(t("batchnorm.n"), 1, 64, 8, key="bn_n", help=t("batchnorm.n_help"))
 size = b[1].slider(t("batchnorm.size"), 1, 8, 4, key="bn_size")
 channels = b[2].slider(t("batchnorm.channels"), 1, 4, 3, key="bn_channels")
-seed = b[3].number_input(t("batchnorm.seed"), 0, 999, 0, key="bn_seed", help=t("batchnorm.seed_help"))
+seed = whole_number(b[3], t("batchnorm.seed"), 0, 999, 0, "bn_seed", help=t("batchnorm.seed_help"))
+if seed is None:  # the box says why
+    st.stop()
 cc = st.columns(4)
 means, stds = [], []
 for c in range(channels):

@@ -8,7 +8,7 @@ from core.errors import CoreError
 from core.reference import reference
 from ui import training
 from ui.figures import line_chart
-from ui.shell import dec, lang, lesson_title, md, num, quiz, require_shell, show_error, t
+from ui.shell import dec, lang, lesson_title, md, num, quiz, require_shell, show_error, t, whole_number
 
 require_shell()
 L = "degradation"
@@ -22,10 +22,10 @@ st.subheader(t("degradation.live_heading"))
 c1, c2, c3 = st.columns([2, 1, 1])
 depths = c1.multiselect(t("degradation.depths"), [8, 14, 20, 32, 56], default=list(DEGRADATION_DEPTHS),
                         key="dg_depths", help=t("degradation.depths_help"))
-epochs = c2.number_input(t("degradation.epochs"), 1, 20, DEGRADATION_EPOCHS, key="dg_epochs")
-seed = c3.number_input(t("degradation.seed"), 0, 9999, 0, key="dg_seed")
+epochs = whole_number(c2, t("degradation.epochs"), 1, 20, DEGRADATION_EPOCHS, "dg_epochs")
+seed = whole_number(c3, t("degradation.seed"), 0, 9999, 0, "dg_seed")
 b1, b2 = st.columns([1, 1])
-if b1.button(t("degradation.train", n=2 * len(depths)), type="primary", key="dg_train", disabled=len(depths) < 2):
+if b1.button(t("degradation.train", n=2 * len(depths)), type="primary", key="dg_train", disabled=len(depths) < 2 or None in (epochs, seed)):
     try:
         training.start(L, degradation_configs(int(seed), tuple(sorted(depths)), int(epochs)))
     except CoreError as err:

@@ -11,7 +11,7 @@ from core.models.resnet import FAMILY
 from core.models.summary import block_cost, summarize_family
 from ui.figures import grouped_bars, heatmap
 from ui.i18n import shape_str
-from ui.shell import big, dec, labeler, lang, lesson_title, md, num, quiz, require_shell, show_error, t
+from ui.shell import big, dec, labeler, lang, lesson_title, md, num, quiz, require_shell, show_error, t, whole_number
 
 require_shell()
 
@@ -34,9 +34,11 @@ md(L, "intro")
 # --- Basic vs bottleneck, by formula and by the real module ----------------------------------------
 st.subheader(t("family.calc_heading"))
 c1, c2, c3 = st.columns(3)
-c_basic = c1.number_input(t("family.c_basic"), 1, 2048, 64, step=16, key="fa_cb", help=t("family.c_basic_help"))
-width = c2.number_input(t("family.width"), 1, 1024, 64, step=16, key="fa_w", help=t("family.width_help"))
+c_basic = whole_number(c1, t("family.c_basic"), 1, 2048, 64, "fa_cb", step=16, help=t("family.c_basic_help"))
+width = whole_number(c2, t("family.width"), 1, 1024, 64, "fa_w", step=16, help=t("family.width_help"))
 size = c3.slider(t("family.size"), 1, 112, 56, key="fa_size")
+if None in (c_basic, width):  # the box says why
+    st.stop()
 basic, bneck = costs(int(c_basic), int(width), int(size))
 md(L, "formula")
 
@@ -123,8 +125,10 @@ model = p1.selectbox(t("family.model"), list(FAMILY), format_func=lambda n: n.re
 preset = p2.radio(t("family.preset"), list(presets), format_func=labeler("family.preset_"),
                   key="fa_preset", help=t("family.preset_help"))
 ch, sz, classes = presets[preset]
-sz = p3.number_input(t("family.input_size"), 1, 1024, sz, key=f"fa_sz_{preset}")
-ch = p4.number_input(t("family.channels"), 1, 16, ch, key=f"fa_ch_{preset}")
+sz = whole_number(p3, t("family.input_size"), 1, 1024, sz, f"fa_sz_{preset}")
+ch = whole_number(p4, t("family.channels"), 1, 16, ch, f"fa_ch_{preset}")
+if None in (sz, ch):  # the box says why
+    st.stop()
 try:
     s = family_summary(model, int(sz), int(ch), classes)
 except CoreError as err:

@@ -10,7 +10,7 @@ from core.errors import CoreError
 from core.lessons.gradflow import StackConfig, compare_grad_norms, jacobian_check, jacobian_products
 from ui import training
 from ui.figures import heatmap, line_chart
-from ui.shell import dec, labeler, lang, lesson_title, md, quiz, require_shell, sci, show_error, t
+from ui.shell import dec, labeler, lang, lesson_title, md, quiz, require_shell, sci, show_error, t, whole_number
 
 require_shell()
 L = "gradients"
@@ -69,7 +69,9 @@ st.subheader(t("gradients.check_heading"))
 k1, k2 = st.columns(2)
 kind = k1.radio(t("gradients.block"), ["mlp", "preact"], key="gr_kind", format_func=labeler("gradients.block_"),
                 horizontal=True)
-seed = k2.number_input(t("gradients.seed"), 0, 999, 0, key="gr_seed")
+seed = whole_number(k2, t("gradients.seed"), 0, 999, 0, "gr_seed")
+if seed is None:  # the box says why
+    st.stop()
 j = jacobians(kind, int(seed))
 cols = st.columns(3)
 for col, z, name in zip(cols, (j.jac_y, j.jac_F, j.difference), ("jac_y", "jac_F", "difference")):

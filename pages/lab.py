@@ -6,11 +6,11 @@ import functools
 import streamlit as st
 
 from core.training.data import DATASETS
-from core.training.engine import BLOCK_TYPES, OPTIMIZERS, SHORTCUTS, TrainConfig, validate
+from core.training.engine import BLOCK_TYPES, MAX_SEED, OPTIMIZERS, SHORTCUTS, TrainConfig, validate
 from core.errors import CoreError
 from ui import runs, training
 from ui.figures import RUN_COLORS, runs_chart
-from ui.shell import dec, labeler, lang, lesson_title, md, num, quiz, require_shell, t
+from ui.shell import dec, labeler, lang, lesson_title, md, num, quiz, require_shell, t, whole_number
 
 require_shell()
 L = "lab"
@@ -85,10 +85,11 @@ with ideas:
 # --- The network and its training ---------------------------------------------------------------
 st.subheader(t("lab.net_heading"))
 c1, c2, c3 = st.columns(3)
-depth = c1.number_input(t("lab.depth"), min_value=8, value=20, step=6, key="lab_depth", help=t("lab.depth_help"),
-                        persist_state=KEEP)
-width = c1.number_input(t("lab.width"), min_value=1, value=16, step=4, key="lab_width", help=t("lab.width_help"),
-                        persist_state=KEEP)
+limits = training.registry().limits
+depth = whole_number(c1, t("lab.depth"), 8, limits.max_depth, 20, "lab_depth", name=t("lab.field_depth"), step=6,
+                     help=t("lab.depth_help"), persist_state=KEEP)
+width = whole_number(c1, t("lab.width"), 1, limits.max_width, 16, "lab_width", name=t("lab.field_width"), step=4,
+                     help=t("lab.width_help"), persist_state=KEEP)
 skip = c3.toggle(t("lab.skip"), True, key="lab_skip", help=t("lab.skip_help"), persist_state=KEEP)
 bn = c3.toggle(t("lab.batchnorm"), True, key="lab_bn", help=t("lab.batchnorm_help"), persist_state=KEEP)
 block = c2.radio(t("lab.block"), BLOCK_TYPES, key="lab_block", format_func=labeler("lab.block_"), persist_state=KEEP)
@@ -108,20 +109,21 @@ fmt = functools.partial(runs.number, lang=lang())  # bound now: Streamlit may fo
 lr = d2.select_slider(t("lab.lr"), LRS, value=5e-4, key="lab_lr", format_func=fmt, persist_state=KEEP)
 decay = d2.select_slider(t("lab.weight_decay"), DECAYS, value=1e-4, key="lab_wd", format_func=fmt, persist_state=KEEP)
 batch = d3.select_slider(t("lab.batch_size"), BATCHES, value=128, key="lab_batch", persist_state=KEEP)
-epochs = d3.number_input(t("lab.epochs"), min_value=1, value=5, key="lab_epochs", persist_state=KEEP)
-seed = d3.number_input(t("lab.seed"), min_value=0, value=0, key="lab_seed", help=t("lab.seed_help"),
-                       persist_state=KEEP)
+epochs = whole_number(d3, t("lab.epochs"), 1, limits.max_epochs, 5, "lab_epochs", name=t("lab.field_epochs"),
+                      persist_state=KEEP)
+seed = whole_number(d3, t("lab.seed"), 0, MAX_SEED, 0, "lab_seed", name=t("lab.field_seed"), help=t("lab.seed_help"),
+                    persist_state=KEEP)
 
 # Small data sets log every step (a dozen per epoch); MNIST's 469 steps per epoch log every 10th.
-cfg = TrainConfig(depth=int(depth), width=int(width), block=block, batchnorm=bn, skip=skip, shortcut=shortcut,
+typed = (depth, width, epochs, seed)  # None: the box holds a number that cannot run; it says why
+cfg = TrainConfig(depth=depth or 20, width=width or 16, block=block, batchnorm=bn, skip=skip, shortcut=shortcut,
                   dataset=dataset, data_dir=folder, optimizer=optimizer, lr=lr, weight_decay=decay,
-                  batch_size=int(batch), epochs=int(epochs), seed=int(seed), log_every=10 if dataset in FILES else 1)
-limits = training.registry().limits
+                  batch_size=int(batch), epochs=epochs or 5, seed=seed or 0, log_every=10 if dataset in FILES else 1)
 st.caption(t("lab.limits", depth=num(limits.max_depth), width=num(limits.max_width), epochs=num(limits.max_epochs),
              seconds=runs.number(limits.max_seconds, lang()), runs=MAX_RUNS))
 try:
     validate(cfg, limits)
-    problem = None
+    problem = None if None not in typed else "typed"
 except CoreError as err:  # over a cap, not 6n + 2, data files missing: said before anything runs
     problem = err
     fail(err)

@@ -9,7 +9,8 @@ from core.lessons.imaging import MAX_SIGMA, PHOTOS, blur_analogy, digit_image, l
 from core.lessons.toy import TARGETS, ToyConfig, run_toy
 from core.lessons.worked import DEFAULT_NUMBERS, worked_example
 from ui.figures import PALETTE, contexts_dot, line_chart, picture
-from ui.shell import dec, decimal_slider, labeler, lang, lesson_title, md, num, quiz, require_shell, show_error, t
+from ui.shell import (dec, decimal_slider, labeler, lang, lesson_title, md, num, quiz, require_shell, show_error, t,
+                      whole_number)
 
 require_shell()
 
@@ -61,7 +62,7 @@ md(L, "toy_intro", points=num(defaults.n_train), x_max=dec(defaults.x_max, 0), t
 c1, c2, c3 = st.columns(3)
 target = c1.radio(t("skip.target"), list(TARGETS), key="sk_target", format_func=labeler("skip.target_"),
                   help=t("skip.target_help"))
-seed = c1.number_input(t("skip.seed"), 0, 999, 0, key="sk_seed", help=t("skip.seed_help"))
+seed = whole_number(c1, t("skip.seed"), 0, 999, 0, "sk_seed", help=t("skip.seed_help"))
 depth = c2.slider(t("skip.depth"), 1, 6, defaults.depth, key="sk_depth", help=t("skip.depth_help"))
 hidden = c2.select_slider(t("skip.hidden"), WIDTHS, defaults.hidden, key="sk_hidden")
 steps = c2.slider(t("skip.steps"), 50, 2000, defaults.steps, 50, key="sk_steps")
@@ -70,6 +71,8 @@ lr = c3.select_slider(t("skip.lr"), LRS, defaults.lr, key="sk_lr", format_func=s
 wd = c3.select_slider(t("skip.wd"), DECAYS, 0.0, key="sk_wd", format_func=short(DECAYS).__getitem__,
                       help=t("skip.wd_help"))
 
+if seed is None:  # the box says why
+    st.stop()
 cfg = ToyConfig(target=target, depth=depth, hidden=hidden, lr=lr, weight_decay=wd, steps=steps, seed=int(seed))
 try:
     with st.spinner(t("skip.training")):
@@ -128,7 +131,7 @@ source = i1.radio(t("skip.source"), ["digit", "photo", "upload"], key="sk_source
                   horizontal=True)
 photo, index, image = PHOTOS[0], 0, None
 if source == "digit":
-    index = int(i2.number_input(t("skip.digit"), 0, 1796, 0, key="sk_digit", help=t("skip.digit_help")))
+    index = whole_number(i2, t("skip.digit"), 0, 1796, 0, "sk_digit", help=t("skip.digit_help"))
 elif source == "photo":
     photo_names = {p: t(f"skip.photo_{p.split('.')[0]}") for p in PHOTOS}
     photo = i2.selectbox(t("skip.photo"), PHOTOS, key="sk_photo", format_func=photo_names.__getitem__)
@@ -138,7 +141,7 @@ sigma = decimal_slider(i3, t("skip.sigma"), 0.0, MAX_SIGMA, 0.5, 2.0, "sk_sigma"
 try:
     if source != "upload":
         with st.spinner(t("skip.loading")):
-            image = sample_image(source, index, photo)
+            image = None if index is None else sample_image(source, index, photo)  # None: the box says why
     elif file is not None:
         image = uploaded_image(file.getvalue())
     else:

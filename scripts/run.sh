@@ -3,4 +3,4 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ./scripts/setup.sh requirements.txt
-exec .venv/bin/streamlit run app.py --browser.gatherUsageStats false "$@"
+exec .venv/bin/streamlit run serve.py --browser.gatherUsageStats false "$@"

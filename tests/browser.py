@@ -1,4 +1,4 @@
-"""Helpers for browser tests: a real `streamlit run app.py` server and Debian's Chromium."""
+"""Helpers for browser tests: a real `streamlit run serve.py` server (app.py behind serve.py's routing fix) and Debian's Chromium."""
 
 from __future__ import annotations
 
@@ -27,7 +27,7 @@ def free_port() -> int:
 
 def start_server(port: int, env: dict[str, str] | None = None) -> subprocess.Popen:
     cmd = [
-        sys.executable, "-m", "streamlit", "run", str(ROOT / "app.py"),
+        sys.executable, "-m", "streamlit", "run", str(ROOT / "serve.py"),
         "--server.headless", "true", "--server.port", str(port), "--server.address", "127.0.0.1",
         "--server.fileWatcherType", "none", "--browser.gatherUsageStats", "false",
     ]

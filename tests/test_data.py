@@ -90,10 +90,11 @@ def test_read_idx_rejects_broken_files(tmp_path):
     truncated = tmp_path / "b"
     write_idx(truncated, np.zeros((4, 2, 2)), 0x08, False)
     truncated.write_bytes(truncated.read_bytes()[:-3])
-    for path, reason in ((bad_magic, "magic"), (truncated, "needs 16 data bytes, found 13")):
+    for path, reason in ((bad_magic, "magic"), (truncated, "size")):
         with pytest.raises(BadDataFile) as err:
             read_idx(path)
-        assert err.value.code == "bad_data_file" and reason in err.value.params["reason"]
+        assert err.value.code == "bad_data_file" and err.value.params["reason"] == reason
+    assert (err.value.params["expected"], err.value.params["found"]) == (16, 13)
 
 
 def write_mnist_like(root, n_train=12, n_test=5, side=6, compress_train=True):

@@ -138,11 +138,18 @@ def error_params(params: dict, lang: str) -> dict[str, str]:
     for key, value in params.items():
         if key == "name" and f"lab.field_{value}" in cat:
             value = cat[f"lab.field_{value}"]
+        elif key == "model" and str(value).startswith("resnet"):
+            value = str(value).replace("resnet", "ResNet-")  # as the family page's menu names it
         elif key == "dataset" and f"lab.data_short_{value}" in cat:
             value = cat[f"lab.data_short_{value}"]
-        elif isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value):
+        elif isinstance(value, int) and not isinstance(value, bool):
+            value = i18n.fmt_int(value, lang)  # a count (bytes, images) in full: 6,291,464
+        elif isinstance(value, float) and math.isfinite(value):
             value = number(value, lang)
         elif isinstance(value, (tuple, list)):
             value = ", ".join(map(str, value))
         out[key] = str(value)
+    # A reason code (error.bad_data_file's) is a phrase of its own, filled with the other params.
+    if "reason" in out and f"error.idx.{out['reason']}" in cat:
+        out["reason"] = i18n.text(lang, f"error.idx.{out['reason']}", **out)
     return out

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import math
+
 import streamlit as st
 
 from core.training.device import pick_device
-from core.errors import CoreError
+from core.errors import CoreError, NotWhole, OutOfRange
 
-from . import i18n
+from . import i18n, runs
 from .path import GROUPS, LESSONS, page_file
 
 LANG_KEY = "_lang"
@@ -120,9 +122,15 @@ def device_badge() -> None:
     st.sidebar.caption(f"{t('device.label')}: {label}")
 
 
+def error_text(err: CoreError) -> str:
+    """A CoreError as a sentence in the session's language: field names translated, numbers in the
+    language's format (6.291.464 in Vietnamese, 6,291,464 in English), reason codes spelled out."""
+    return t(f"error.{err.code}", **runs.error_params(err.params, lang()))
+
+
 def show_error(err: CoreError) -> None:
     """A user-input error as a translated message, never a traceback."""
-    st.error(t(f"error.{err.code}", **err.params), icon=":material/error:")
+    st.error(error_text(err), icon=":material/error:")
 
 
 def md(lesson: str, section: str, **values) -> None:
@@ -175,3 +183,33 @@ def quiz(lesson: str) -> None:
             else:
                 st.warning(t("quiz.wrong") + " " + cat[f"{base}.hint"])
         n += 1
+
+
+NUMBER_BOUNDS: dict[str, tuple[int, int, str]] = {}  # widget key → (low, high, name in messages), for the tests
+
+
+def whole_number(container, label: str, low: int, high: int, value: int, key: str, *, name: str | None = None,
+                 step: int = 1, **kwargs) -> int | None:
+    """A number box for a whole number in [low, high] that never silently ignores what was typed.
+
+    Streamlit checks ``min_value``/``max_value`` in the browser: a value out of range is refused
+    there with an English tooltip while the box keeps the typed text and the script keeps running
+    the old value, and an integer box reads "1e9" as 1. So the box is a float box without bounds
+    (shown with ``%g``): every number typed reaches the script, which checks it here. A whole
+    number in range comes back as an int; anything else shows a translated message under the box
+    (naming ``name``, or the label) and comes back as None: the page then runs nothing with it
+    (disables its Train button, or stops before the part that needs the number).
+    """
+    name = name or label
+    NUMBER_BOUNDS[key] = (low, high, name)
+    typed = container.number_input(label, value=float(value), step=float(step), format="%g", key=key, **kwargs)
+    if typed is None:
+        problem: CoreError | None = NotWhole(name, "–")
+    elif not math.isfinite(typed) or typed != math.floor(typed):
+        problem = NotWhole(name, float(typed))
+    elif not low <= typed <= high:
+        problem = OutOfRange(name, int(typed) if abs(typed) < 1e15 else float(typed), low, high)
+    else:
+        return int(typed)
+    container.error(error_text(problem), icon=":material/error:")
+    return None

@@ -6,17 +6,19 @@ indexing with a seeded ``randperm``, which is faster than a ``DataLoader`` for t
 
 from __future__ import annotations
 
+import errno
 import gzip
 import importlib.util
 import math
 import threading
+import zlib
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 import torch
 
-from core.errors import BadChoice, BadDataFile, DataMissing
+from core.errors import BadChoice, BadDataFile, DataMissing, DataPathError
 
 DATASETS = ("digits", "synthetic", "mnist", "fashion_mnist")
 SPLIT_SEED = 0  # the digits train/test split never depends on the training seed
@@ -117,22 +119,33 @@ _IDX_TYPES = {0x08: ">u1", 0x09: ">i1", 0x0B: ">i2", 0x0C: ">i4", 0x0D: ">f4", 0
 
 
 def read_idx(path: str | Path) -> np.ndarray:
-    """An IDX file (gzipped or not: told by its first bytes, not its name) as a numpy array."""
+    """An IDX file (gzipped or not: told by its first bytes, not its name) as a numpy array.
+
+    Anything wrong with the file raises BadDataFile naming the file (not its folder) and a reason code.
+    """
     path = Path(path)
-    raw = path.read_bytes()
+    try:
+        raw = path.read_bytes()
+    except OSError:
+        raise BadDataFile(path.name, "unreadable") from None
     if raw[:2] == b"\x1f\x8b":
-        raw = gzip.decompress(raw)
+        try:
+            raw = gzip.decompress(raw)
+        except (OSError, EOFError, zlib.error):  # BadGzipFile is an OSError; a cut-off file, EOFError
+            raise BadDataFile(path.name, "gzip") from None
     if len(raw) < 4 or raw[0] != 0 or raw[1] != 0:
-        raise BadDataFile(str(path), "the magic number must start with two zero bytes")
+        raise BadDataFile(path.name, "magic")
     code, ndim = raw[2], raw[3]
     if code not in _IDX_TYPES:
-        raise BadDataFile(str(path), f"unknown element type 0x{code:02x}")
+        raise BadDataFile(path.name, "type", element=f"0x{code:02x}")
     header = 4 + 4 * ndim
+    if len(raw) < header:
+        raise BadDataFile(path.name, "header", dims=ndim)
     shape = tuple(int(d) for d in np.frombuffer(raw[4:header], dtype=">u4")) if ndim else ()
     dtype = np.dtype(_IDX_TYPES[code])
     expected = math.prod(shape) * dtype.itemsize
     if len(raw) - header != expected:
-        raise BadDataFile(str(path), f"shape {shape} needs {expected} data bytes, found {len(raw) - header}")
+        raise BadDataFile(path.name, "size", expected=expected, found=len(raw) - header)
     return np.frombuffer(raw, dtype=dtype, offset=header).reshape(shape).astype(dtype.newbyteorder("="))
 
 
@@ -149,12 +162,41 @@ def _find_idx(root: Path, stem: str) -> Path | None:
     return None
 
 
+def shown_path(path: str, limit: int = 120) -> str:
+    """A path as the user typed it, cut in the middle when longer than ``limit`` characters."""
+    return path if len(path) <= limit else path[: limit // 2 - 1] + "…" + path[-(limit // 2 - 1):]
+
+
+def _path_problem(exc: Exception) -> str:
+    """DataPathError's problem code for an exception from looking into a folder."""
+    if isinstance(exc, PermissionError):
+        return "denied"
+    if isinstance(exc, OSError) and exc.errno == errno.ENAMETOOLONG:
+        return "too_long"
+    if isinstance(exc, NotADirectoryError):
+        return "not_a_folder"
+    return "unreadable"
+
+
 def idx_paths(name: str, data_dir: str | Path = "") -> list[Path]:
-    """The four IDX files of ``name`` (data_dir, or data/<name>), or DataMissing if any is absent."""
-    root = Path(data_dir).expanduser() if data_dir else DATA_ROOT / name
-    paths = [_find_idx(root, stem) for stem in IDX_STEMS]
+    """The four IDX files of ``name`` (data_dir, or data/<name>), or DataMissing if any is absent.
+
+    Messages show the folder as the user typed it (``~`` stays ``~``: the server's paths are not
+    shown); any failure to look into it (a name too long, no permission, a file, a NUL byte, an
+    unknown ``~user``) is a DataPathError, never an OSError.
+    """
+    shown = shown_path(str(data_dir) if data_dir else f"data/{name}")
+    try:
+        if "\x00" in str(data_dir):  # pathlib answers "does not exist" for these: say what is wrong
+            raise ValueError("embedded null byte")
+        root = Path(data_dir).expanduser() if data_dir else DATA_ROOT / name
+        if root.exists() and not root.is_dir():
+            raise NotADirectoryError(errno.ENOTDIR, "not a directory", str(root))
+        paths = [_find_idx(root, stem) for stem in IDX_STEMS]
+    except (OSError, ValueError, RuntimeError) as exc:  # RuntimeError: expanduser of an unknown ~user
+        raise DataPathError(name, shown, _path_problem(exc)) from None
     if any(p is None for p in paths):
-        raise DataMissing(name, str(root))
+        raise DataMissing(name, shown)
     return paths
 
 
@@ -166,16 +208,51 @@ def check_available(name: str, data_dir: str = "") -> None:
         idx_paths(name, data_dir)
 
 
+NUM_CLASSES_IDX = 10  # MNIST and Fashion-MNIST: labels 0…9
+MIN_TRAIN, MIN_TEST = 2, 1  # a training step needs two images (BatchNorm); a test error needs one
+
+
+def check_idx_arrays(paths: list[Path], arrays: list[np.ndarray], classes: int = NUM_CLASSES_IDX) -> None:
+    """Raise BadDataFile naming the file at fault unless (train images, train labels, test images,
+    test labels) make a usable classification set: images (N, H, W) of finite numbers, labels (N,)
+    whole numbers in [0, classes), as many labels as images, test images the size of the training
+    images, at least MIN_TRAIN / MIN_TEST images."""
+    names = [p.name for p in paths]
+    for i in (0, 2):
+        x, y, xn, yn = arrays[i], arrays[i + 1], names[i], names[i + 1]
+        if x.ndim != 3:
+            raise BadDataFile(xn, "not_images", dims=x.ndim)
+        if y.ndim != 1:
+            raise BadDataFile(yn, "not_labels", dims=y.ndim)
+        if len(x) != len(y):
+            raise BadDataFile(yn, "pairing", labels=len(y), images=len(x), other=xn)
+        if len(x) < (MIN_TRAIN if i == 0 else MIN_TEST):
+            raise BadDataFile(xn, "too_few", count=len(x), minimum=MIN_TRAIN if i == 0 else MIN_TEST)
+        if x.dtype.kind == "f" and not np.isfinite(x).all():
+            raise BadDataFile(xn, "not_finite")
+        if y.dtype.kind not in "iu":
+            raise BadDataFile(yn, "label_type")
+        bad = y[(y < 0) | (y >= classes)]
+        if len(bad):
+            raise BadDataFile(yn, "label_range", label=int(bad[0]), classes=classes, top=classes - 1)
+    if arrays[2].shape[1:] != arrays[0].shape[1:]:
+        (h, w), (th, tw) = arrays[2].shape[1:], arrays[0].shape[1:]
+        raise BadDataFile(names[2], "image_shape", size=f"{h}×{w}", train=f"{th}×{tw}", other=names[0])
+
+
 def load_idx_dataset(root: str | Path, name: str = "mnist") -> Dataset:
-    """MNIST or Fashion-MNIST from the four standard IDX files in ``root`` (28×28, 10 classes)."""
+    """MNIST or Fashion-MNIST from the four standard IDX files in ``root`` (28×28, 10 classes).
+
+    The files are checked when read (check_idx_arrays): a broken one is named in a BadDataFile,
+    before any training step could fail on it.
+    """
     paths = idx_paths(name, root)
-    xtr, ytr, xte, yte = (read_idx(p) for p in paths)
-    for x, y, p in ((xtr, ytr, paths[0]), (xte, yte, paths[2])):
-        if x.ndim != 3 or y.ndim != 1 or len(x) != len(y):
-            raise BadDataFile(str(p), f"images {x.shape} and labels {y.shape} do not pair up")
+    arrays = [read_idx(p) for p in paths]
+    check_idx_arrays(paths, arrays)
+    xtr, ytr, xte, yte = arrays
     x_train, x_test = _normalise(xtr[:, None] / 255.0, xte[:, None] / 255.0)  # (N, 1, 28, 28)
     as_y = lambda a: torch.from_numpy(a.astype(np.int64))  # noqa: E731
-    return Dataset(name, x_train, as_y(ytr), x_test, as_y(yte), 10)
+    return Dataset(name, x_train, as_y(ytr), x_test, as_y(yte), NUM_CLASSES_IDX)
 
 
 _CACHE: dict[tuple[str, str, str], Dataset] = {}

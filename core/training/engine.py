@@ -30,6 +30,7 @@ SHORTCUTS = ("A", "B", "C")
 OPTIMIZERS = ("sgd", "adam")
 DEVICES = ("auto", "cpu", "cuda", "mps")
 MOMENTUM = 0.9  # SGD momentum of He et al. 2016
+MAX_SEED = 2**32 - 1  # seeds 0 … 4,294,967,295 (torch.manual_seed overflows past 2⁶⁴)
 
 
 @dataclass(frozen=True)
@@ -160,6 +161,7 @@ def validate(cfg: TrainConfig, limits: Limits = Limits()) -> None:
     _check_range("epochs", cfg.epochs, 1, limits.max_epochs)
     _check_range("batch_size", cfg.batch_size, 2, limits.max_batch_size)
     _check_range("log_every", cfg.log_every, 1, 10_000)
+    _check_range("seed", cfg.seed, 0, MAX_SEED)
     _check_range("lr", cfg.lr, 0.0, 100.0)
     _check_range("weight_decay", cfg.weight_decay, 0.0, 1.0)
     for name, value, choices in (
