@@ -78,8 +78,8 @@ class Student:
         now = time.perf_counter()
         if kind == "new_session":
             self._page_hash = fm.new_session.page_script_hash or self._page_hash
-        elif kind == "page_info_changed":
-            pass
+        elif kind == "navigation":  # the page st.navigation ran: later reruns name it by its hash
+            self._page_hash = fm.navigation.page_script_hash or self._page_hash
         elif kind == "auto_rerun":
             if fm.auto_rerun.interval > 0:
                 self._fragments[fm.auto_rerun.fragment_id] = (fm.auto_rerun.interval, now + fm.auto_rerun.interval)
