@@ -7,6 +7,10 @@ from ui import shell
 st.set_page_config(page_title="Residual Lab", page_icon="🔗", layout="wide")
 
 lang = shell.language_control()
+shell.presenter_control()
 page = shell.navigation(lang)
 shell.device_badge()
-page.run()
+try:
+    page.run()
+finally:  # also after st.stop(): the link holds what the page wrote into the URL
+    shell.link_control()

@@ -104,3 +104,31 @@ def shape_str(shape: tuple[int, ...]) -> str:
 def plotly_separators(lang: str) -> str:
     """Plotly's ``layout.separators``: decimal mark then thousands mark."""
     return ",." if lang == "vi" else ".,"
+
+
+def summary(md: str, limit: int = 90) -> str:
+    """A section's first line as plain text, for the label of its folded form in presenter view:
+    headings, emphasis, links and inline math marks removed, cut at a word near ``limit``."""
+    line = next((l.strip() for l in md.splitlines() if l.strip() and not l.strip().startswith(("$$", "|", "<"))), "")
+    line = re.sub(r"^[#>\-*\d.\s]+", "", line)
+    line = re.sub(r"\[([^\]]*)\]\([^)]*\)", r"\1", line)
+    line = re.sub(r"[*_`$]", "", line).strip()
+    if len(line) > limit:
+        line = line[:limit].rsplit(" ", 1)[0].rstrip(" ,;:.") + " …"
+    return line
+
+
+@lru_cache(maxsize=None)
+def _plotly_locales() -> dict[str, dict]:
+    with open(ASSETS / "i18n" / "plotly.toml", "rb") as f:
+        return tomllib.load(f)
+
+
+def plotly_config(lang: str, filename: str) -> dict:
+    """``st.plotly_chart(config=…)``: the toolbar's PNG button with a file name, its tooltips in
+    ``lang`` (Plotly's locale mechanism, from assets/i18n/plotly.toml: works offline), no logo."""
+    config = {"displaylogo": False, "locale": lang,
+              "toImageButtonOptions": {"format": "png", "filename": filename, "scale": 2}}
+    if lang in _plotly_locales():
+        config["locales"] = {lang: {"dictionary": dict(_plotly_locales()[lang])}}
+    return config
