@@ -1,14 +1,16 @@
 """Lesson 2: the degradation problem, trained live: deeper plain nets train worse, residual nets do not."""
 
+import functools
+
 import streamlit as st
 
 from core.training.engine import DEGRADATION_DEPTHS, DEGRADATION_EPOCHS, degradation_configs, degradation_holds
 from core.training.data import load_dataset
 from core.errors import CoreError
 from core.reference import reference
-from ui import training
+from ui import links, runs, training
 from ui.figures import line_chart
-from ui.shell import dec, lang, lesson_title, md, num, quiz, require_shell, show_error, t
+from ui.shell import chart, dec, lang, lesson_title, md, num, quiz, require_shell, show_error, t
 
 require_shell()
 L = "degradation"
@@ -24,7 +26,7 @@ depths = c1.multiselect(t("degradation.depths"), [8, 14, 20, 32, 56], default=li
                         key="dg_depths", help=t("degradation.depths_help"))
 epochs = c2.number_input(t("degradation.epochs"), 1, 20, DEGRADATION_EPOCHS, key="dg_epochs")
 seed = c3.number_input(t("degradation.seed"), 0, 9999, 0, key="dg_seed")
-b1, b2 = st.columns([1, 1])
+b1, b2, b3 = st.columns([1, 1, 1])
 if b1.button(t("degradation.train", n=2 * len(depths)), type="primary", key="dg_train", disabled=len(depths) < 2):
     try:
         training.start(L, degradation_configs(int(seed), tuple(sorted(depths)), int(epochs)))
@@ -32,6 +34,10 @@ if b1.button(t("degradation.train", n=2 * len(depths)), type="primary", key="dg_
         show_error(err)
 if training.jobs(L) and b2.button(t("degradation.stop"), key="dg_stop"):
     training.stop(L)
+if training.jobs(L):
+    b3.download_button(t("degradation.csv"), functools.partial(runs.jobs_csv, tuple(training.jobs(L))), mime="text/csv",
+                       file_name="residual-lab-degradation.csv", on_click="ignore", key="dg_csv", icon=":material/download:")
+links.lesson_runs(L, degradation_configs(int(seed), tuple(sorted(depths)), int(epochs)))  # a link's runs
 if len(depths) < 2:
     st.info(t("degradation.pick_two"))
 
@@ -54,14 +60,14 @@ def draw(snaps):
         fig = line_chart(series, title, t("degradation.step_axis"), t("degradation.error_axis"), lang(),
                          colors=colors, height=380)
         fig.update_yaxes(range=[0, 100])  # both panels on one scale, so they compare at a glance
-        col.plotly_chart(fig, width="stretch", key=f"dg_chart_{skip}")
+        chart(col, fig, width="stretch", key=f"dg_chart_{skip}")
     progress = sum(s.progress for s in snaps) / len(snaps)
     st.progress(progress, text=t("degradation.progress", pct=round(100 * progress)))
     for s in snaps:
         if s.status == "queued":
             st.caption(t("degradation.queued", name=run_name(s), position=s.position))
         elif s.status == "diverged":
-            st.warning(t("degradation.diverged", name=run_name(s), step=s.diverged_step))
+            st.warning(t("degradation.diverged", name=run_name(s), step=num(s.diverged_step)))
         elif s.error is not None:
             show_error(s.error)
     done = [s for s in snaps if s.status == "done" and s.epochs]

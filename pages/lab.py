@@ -8,9 +8,9 @@ import streamlit as st
 from core.training.data import DATASETS
 from core.training.engine import BLOCK_TYPES, OPTIMIZERS, SHORTCUTS, TrainConfig, validate
 from core.errors import CoreError
-from ui import runs, training
+from ui import links, runs, training
 from ui.figures import RUN_COLORS, runs_chart
-from ui.shell import dec, labeler, lang, lesson_title, md, num, quiz, require_shell, t
+from ui.shell import chart, dec, labeler, lang, lesson_title, md, num, quiz, require_shell, t
 
 require_shell()
 L = "lab"
@@ -135,6 +135,7 @@ if b2.button(t("lab.pair"), key="lab_pair", icon=":material/compare_arrows:", he
 unfinished = [j for j in training.jobs(L) if not snapshot(j).finished]
 if unfinished and b3.button(t("lab.stop"), key="lab_stop", icon=":material/stop:", help=t("lab.stop_help")):
     halt(unfinished)
+links.lab_runs(L, numbers, MAX_RUNS)  # a link's runs (live or cached ones only), and ours into the URL
 mine = training.jobs(L)
 if mine:
     b4.download_button(t("lab.csv"), functools.partial(csv_text, tuple(mine)), file_name="residual-lab-runs.csv",
@@ -161,7 +162,7 @@ def draw(metric: str, x_axis: str, snaps) -> None:
     lines = {label(s): runs.series(s, metric, x_axis) for s in snaps}
     colors = {label(s): RUN_COLORS[(numbers.get(s.id, 1) - 1) % len(RUN_COLORS)] for s in snaps}
     y_title = t("lab.axis_loss" if metric == "train_loss" else "lab.axis_error")
-    st.plotly_chart(runs_chart(lines, t(f"lab.chart_{metric}"), t(f"lab.axis_{x_axis}"), y_title, lang(),
+    chart(st, runs_chart(lines, t(f"lab.chart_{metric}"), t(f"lab.axis_{x_axis}"), y_title, lang(),
                                log_y=metric == "train_loss", percent=metric != "train_loss", colors=colors,
                                dashed=tuple(label(s) for s in snaps if not s.config.skip),
                                revision=f"{metric}-{x_axis}"), width="stretch", key="lab_chart")

@@ -107,15 +107,26 @@ def plotly_separators(lang: str) -> str:
 
 
 def summary(md: str, limit: int = 90) -> str:
-    """A section's first line as plain text, for the label of its folded form in presenter view:
-    headings, emphasis, links and inline math marks removed, cut at a word near ``limit``."""
-    line = next((l.strip() for l in md.splitlines() if l.strip() and not l.strip().startswith(("$$", "|", "<"))), "")
-    line = re.sub(r"^[#>\-*\d.\s]+", "", line)
-    line = re.sub(r"\[([^\]]*)\]\([^)]*\)", r"\1", line)
-    line = re.sub(r"[*_`$]", "", line).strip()
-    if len(line) > limit:
-        line = line[:limit].rsplit(" ", 1)[0].rstrip(" ,;:.") + " …"
-    return line
+    """A section's first paragraph as plain text, for the label of its folded form in presenter view:
+    headings, emphasis, links and math marks removed, cut at a word near ``limit``."""
+    lines = []
+    for line in md.splitlines():
+        line = line.strip()
+        if not line:
+            if lines:
+                break
+            continue
+        if line.startswith(("$$", "|", "<", "```")):
+            if lines:
+                break
+            continue
+        lines.append(line)
+    text = re.sub(r"^[#>\s]+|^[-*]\s+|^\d+\.\s+", "", " ".join(lines))
+    text = re.sub(r"\[([^\]]*)\]\([^)]*\)", r"\1", text)
+    text = re.sub(r"[*_`$]", "", text).strip()
+    if len(text) > limit:
+        text = text[:limit].rsplit(" ", 1)[0].rstrip(" ,;:.(") + " …"
+    return text
 
 
 @lru_cache(maxsize=None)

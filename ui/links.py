@@ -161,3 +161,76 @@ def run_config(value: str) -> TrainConfig:
         name, p = by_url[key]
         fields[name] = p.parse(raw)
     return lab_config(**fields)
+
+
+# ---- Runs in a link, seen from a page (Streamlit) ------------------------------------------------
+
+LIVE_OR_CACHED = ("queued", "running", "done", "diverged")
+
+
+def available(configs) -> list[bool]:
+    """For each config: does the server have its job queued, running or cached (so attaching to it
+    costs no new computation)?"""
+    from . import training
+
+    status = {j.config: j.snapshot().status for j in training.registry().jobs()}
+    return [status.get(c) in LIVE_OR_CACHED for c in configs]
+
+
+def lesson_runs(key: str, configs) -> None:
+    """Lesson 2: ``run=1`` in the URL while the session shows exactly the runs of its controls.
+    Opening such a link attaches to those runs when the server has every one of them, live or cached
+    (``training.add``: the same job, no new computation); otherwise Train starts them as usual."""
+    from . import training, urlstate
+    from .shell import link_notice
+
+    configs = list(configs)
+    wanted = urlstate.incoming("run")
+    if wanted is not None and not training.jobs(key):
+        if wanted != ["1"]:
+            link_notice([f"run={v}" for v in wanted])
+        elif all(available(configs)):
+            for cfg in configs:
+                training.add(key, cfg)
+            urlstate.rerun()  # so the page's Stop and CSV buttons, drawn above, show the runs
+        else:
+            link_notice([], missing=len(configs) - sum(available(configs)))
+    urlstate.put("run", "1" if [j.config for j in training.jobs(key)] == configs else None)
+
+
+def lab_run_text(number: int, cfg: TrainConfig) -> str:
+    """A Lab run in a link, its legend number first: "n.2~d.56~sk.0"."""
+    diff = run_text(cfg)
+    return f"n.{number}" + ("" if diff == "base" else f"~{diff}")
+
+
+def lab_run(value: str) -> tuple[int, TrainConfig]:
+    head, _, rest = value.partition("~")
+    if not head.startswith("n.") or not head[2:].isdigit() or not 1 <= int(head[2:]) <= 999:
+        raise ValueError(value)
+    return int(head[2:]), run_config(rest or "base")
+
+
+def lab_runs(key: str, numbers: dict, limit: int) -> None:
+    """The Lab: every run of the session in the URL (``run=n.1~…&run=n.2~…``). Opening a link adds
+    the runs the server still has, live or cached, under their numbers (``training.add``: the same
+    jobs); it never starts one."""
+    from . import training, urlstate
+    from .shell import link_notice
+
+    wanted = urlstate.incoming("run")
+    if wanted is not None and not training.jobs(key):
+        bad, runs = [], []
+        for value in wanted[:limit]:
+            try:
+                runs.append(lab_run(value))
+            except ValueError:
+                bad.append(f"run={value}")
+        here = available([cfg for _, cfg in runs])
+        link_notice(bad + [f"run={v}" for v in wanted[limit:]], missing=len(runs) - sum(here))
+        for (number, cfg), ok in zip(runs, here):
+            if ok and cfg not in [j.config for j in training.jobs(key)]:
+                numbers[training.add(key, cfg).id] = number
+        if any(here):
+            urlstate.rerun()  # so the page's Stop and CSV buttons, drawn above, show the runs
+    urlstate.put("run", [lab_run_text(numbers.get(j.id, 0), j.config) for j in training.jobs(key)])

@@ -146,3 +146,9 @@ def error_params(params: dict, lang: str) -> dict[str, str]:
             value = ", ".join(map(str, value))
         out[key] = str(value)
     return out
+
+
+def jobs_csv(jobs) -> str:
+    """The CSV of ``jobs`` numbered 1, 2, … in order, from their snapshots at call time (a download
+    button calls it when clicked)."""
+    return to_csv(csv_rows([(i, job.snapshot()) for i, job in enumerate(jobs, start=1)]))

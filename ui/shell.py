@@ -243,13 +243,25 @@ def restore_links(slug: str) -> None:
     notice names what a link held that could not be used (the defaults are shown instead)."""
     from . import links, urlstate
 
-    bad = _shell_notices() + urlstate.apply(slug, links.PARAMS.get(slug, ()), links.EXTRAS.get(slug, ()))
-    link_notice(bad)
+    shell_bad = _shell_notices()
+    bad = urlstate.apply(slug, links.PARAMS.get(slug, ()), links.EXTRAS.get(slug, ()))
+    urlstate.note(shell_bad)
+    _show_notices(shell_bad + bad, urlstate.missing())
 
 
-def link_notice(items: list[str]) -> None:
+def _show_notices(items: list[str], missing: int = 0) -> None:
     if items:
         st.warning(t("link.invalid", items=", ".join(f"`{i}`" for i in items)), icon=":material/link_off:")
+    if missing:
+        st.info(t("link.runs_missing", n=missing), icon=":material/history:")
+
+
+def link_notice(items: list[str], missing: int = 0) -> None:
+    """A page's own notice about its link (e.g. a run that is not valid, runs no longer on the server)."""
+    from . import urlstate
+
+    urlstate.note(items, missing)
+    _show_notices(items, missing)
 
 
 def link_control() -> None:

@@ -26,7 +26,8 @@ import streamlit as st
 
 SHELL_KEYS = ("lang", "present", "embed", "embed_options")  # owned by the shell or by Streamlit
 _WRITTEN = "_url_written"  # session state: page → {url key: the text we last wrote (None: absent)}
-_RUN = "_url_run"  # session state: this run's page, its params' known keys, what was restored
+_RUN = "_url_run"  # session state: this run's page, what was restored, the notices shown
+_CARRY = "_url_carry"  # session state: notices to show again after ``rerun``
 
 
 @dataclass(frozen=True)
@@ -181,8 +182,31 @@ def apply(page: str, params: Sequence[Param], extras: Sequence[str] = ()) -> lis
         out = None if _same(value, p.default_for(state)) else p.fmt(value)
         _write(p.url, out)
         written[p.url] = out
-    state[_RUN] = {"page": page, "restored": restored, "extras": tuple(extras)}
-    return rejected
+    carried = state.pop(_CARRY, {}) if state.get(_CARRY, {}).get("page") == page else {}
+    state[_RUN] = {"page": page, "restored": restored, "extras": tuple(extras),
+                   "notices": carried.get("notices", []) + rejected, "missing": carried.get("missing", 0)}
+    return state[_RUN]["notices"]
+
+
+def note(items: Sequence[str] = (), missing: int = 0) -> None:
+    """Record what this run told the user about its link (see ``rerun``)."""
+    run = st.session_state.setdefault(_RUN, {"page": "", "notices": [], "missing": 0})
+    run["notices"] = run.get("notices", []) + list(items)
+    run["missing"] = run.get("missing", 0) + missing
+
+
+def missing() -> int:
+    """Runs of a link the server no longer had (carried over a ``rerun``)."""
+    return st.session_state.get(_RUN, {}).get("missing", 0)
+
+
+def rerun() -> None:
+    """Rerun the page (e.g. after attaching a link's runs, so buttons that depend on them show),
+    keeping this run's link notices for the next run to show."""
+    run = st.session_state.get(_RUN, {})
+    st.session_state[_CARRY] = {"page": run.get("page", ""), "notices": run.get("notices", []),
+                                "missing": run.get("missing", 0)}
+    st.rerun()
 
 
 def _write(name: str, value: str | list[str] | None) -> None:
