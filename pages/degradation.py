@@ -35,8 +35,9 @@ if b1.button(t("degradation.train", n=2 * len(depths)), type="primary", key="dg_
 if training.jobs(L) and b2.button(t("degradation.stop"), key="dg_stop"):
     training.stop(L)
 if training.jobs(L):
-    b3.download_button(t("degradation.csv"), functools.partial(runs.jobs_csv, tuple(training.jobs(L))), mime="text/csv",
-                       file_name="residual-lab-degradation.csv", on_click="ignore", key="dg_csv", icon=":material/download:")
+    b3.download_button(t("link.csv"), functools.partial(runs.jobs_csv, tuple(training.jobs(L))), mime="text/csv",
+                       file_name="residual-lab-degradation.csv", on_click="ignore", key="dg_csv",
+                       icon=":material/download:", help=t("link.csv_help"))
 links.lesson_runs(L, degradation_configs(int(seed), tuple(sorted(depths)), int(epochs)))  # a link's runs
 if len(depths) < 2:
     st.info(t("degradation.pick_two"))

@@ -86,7 +86,7 @@ except (CoreError, ValueError, TypeError):
 for planes, label in ((demo.x, "family.in_channel"), (demo.conv_out, "family.out_channel")):
     cols = st.columns(max(len(demo.x), len(demo.conv_out)))
     for i, plane in enumerate(planes):
-        cols[i].plotly_chart(heatmap(plane, t(label, i=i + 1), lang(), height=200), key=f"{label}{i}")
+        chart(cols[i], heatmap(plane, t(label, i=i + 1), lang(), height=200), key=f"{label}{i}")
 st.caption(t("family.one_check", diff=sci(demo.max_diff, 1), params=num(demo.params), macs=num(demo.macs)))
 
 # --- The family, computed from the real models ---------------------------------------------------

@@ -41,6 +41,7 @@ class Param:
     parse: Callable[[str], Any]  # URL text → value; raises ValueError when invalid or out of range
     fmt: Callable[[Any], str] = str  # value → URL text
     depends: tuple[tuple[str, Any], ...] = field(default=())  # (widget key, its default) the key reads
+    examples: tuple = field(default=())  # some valid values (tests pick one that is not the default)
 
     def widget_key(self, state) -> str:
         return self.key.format(**{k: state.get(k, d) for k, d in self.depends}) if self.depends else self.key
@@ -71,7 +72,7 @@ def choice(url: str, key: str, options: Sequence, default, **kw) -> Param:
                 return o
         raise ValueError(text)
 
-    return Param(url, key, default, parse, _number_text, **kw)
+    return Param(url, key, default, parse, _number_text, examples=options, **kw)
 
 
 def _close(option, text: str) -> bool:
@@ -91,7 +92,7 @@ def integer(url: str, key: str, low: int, high: int, default, step: int = 1, che
             raise ValueError(text)
         return value
 
-    return Param(url, key, default, parse, str, **kw)
+    return Param(url, key, default, parse, str, examples=(low, low + step, low + 2 * step, high), **kw)
 
 
 def flag(url: str, key: str, default: bool, **kw) -> Param:
@@ -100,7 +101,7 @@ def flag(url: str, key: str, default: bool, **kw) -> Param:
             raise ValueError(text)
         return text == "1"
 
-    return Param(url, key, default, parse, lambda v: "1" if v else "0", **kw)
+    return Param(url, key, default, parse, lambda v: "1" if v else "0", examples=(False, True), **kw)
 
 
 def many(url: str, key: str, options: Sequence, default: Sequence, **kw) -> Param:
@@ -113,7 +114,8 @@ def many(url: str, key: str, options: Sequence, default: Sequence, **kw) -> Para
             raise ValueError(text)
         return values
 
-    return Param(url, key, list(default), parse, lambda v: "-".join(map(_number_text, v)), **kw)
+    return Param(url, key, list(default), parse, lambda v: "-".join(map(_number_text, v)),
+                 examples=(list(options[:2]), list(options[-2:])), **kw)
 
 
 def text(url: str, key: str, default: str = "", max_len: int = 200, allowed: str = "/._-~", **kw) -> Param:
@@ -124,7 +126,7 @@ def text(url: str, key: str, default: str = "", max_len: int = 200, allowed: str
             raise ValueError(value)
         return value
 
-    return Param(url, key, default, parse, str, **kw)
+    return Param(url, key, default, parse, str, examples=("data/x",), **kw)
 
 
 # ---- The session side -----------------------------------------------------------------------------
