@@ -106,6 +106,10 @@ def plotly_separators(lang: str) -> str:
     return ",." if lang == "vi" else ".,"
 
 
+_TEX = {"\\times": "×", "\\cdot": "·", "\\sigma": "σ", "\\mu": "μ", "\\gamma": "γ", "\\beta": "β",
+        "\\epsilon": "ε", "\\varepsilon": "ε", "\\partial": "∂", "\\phi": "φ", "\\alpha": "α", "\\hat": ""}
+
+
 def summary(md: str, limit: int = 90) -> str:
     """A section's first paragraph as plain text, for the label of its folded form in presenter view:
     headings, emphasis, links and math marks removed, cut at a word near ``limit``."""
@@ -123,6 +127,9 @@ def summary(md: str, limit: int = 90) -> str:
         lines.append(line)
     text = re.sub(r"^[#>\s]+|^[-*]\s+|^\d+\.\s+", "", " ".join(lines))
     text = re.sub(r"\[([^\]]*)\]\([^)]*\)", r"\1", text)
+    for tex, plain in _TEX.items():
+        text = text.replace(tex, plain)
+    text = re.sub(r"\\[a-zA-Z]+\s*|[{}]", "", text)
     text = re.sub(r"[*_`$]", "", text).strip()
     if len(text) > limit:
         text = text[:limit].rsplit(" ", 1)[0].rstrip(" ,;:.(") + " …"
