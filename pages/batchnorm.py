@@ -8,9 +8,8 @@ import streamlit as st
 from core.lessons.bnstats import BatchSpec, batchnorm_eval, batchnorm_train, bias_cancels, make_batch, running_stats, small_batch_spread
 from core.errors import CoreError
 from ui.figures import PALETTE, histograms, line_chart
-from ui.shell import (dec, decimal_slider, labeler, lang, lesson_title, md, num, quiz, require_shell, sci, show_error,
-                      whole_number,
-                      t)
+from ui.shell import (chart, dec, decimal_slider, labeler, lang, lesson_title, md, num, quiz,
+                      require_shell, sci, show_error, t, whole_number)
 
 require_shell()
 
@@ -93,9 +92,9 @@ if r is not None:
     ], hide_index=True, width="stretch")
     st.metric(t("batchnorm.m_diff"), sci(r.max_diff), help=t("batchnorm.m_diff_help"))
     h1, h2 = st.columns(2)
-    h1.plotly_chart(histograms({names[c]: r.x[:, c].ravel() for c in range(channels)}, t("batchnorm.hist_before"),
+    chart(h1, histograms({names[c]: r.x[:, c].ravel() for c in range(channels)}, t("batchnorm.hist_before"),
                                t("batchnorm.value"), lang()), width="stretch", key="bn_hist_x")
-    h2.plotly_chart(histograms({names[c]: r.y[:, c].ravel() for c in range(channels)}, t("batchnorm.hist_after"),
+    chart(h2, histograms({names[c]: r.y[:, c].ravel() for c in range(channels)}, t("batchnorm.hist_after"),
                                t("batchnorm.value"), lang()), width="stretch", key="bn_hist_y")
     md(L, "precision", diff=sci(r.max_diff), mean_max=dec(MEAN_MAX, 0), std_min=dec(STD_MIN, 1))
     md(L, "eps", eps=sci(eps, 0), var=dec(r.var_biased[0], 4), var_hat=dec(x_hat_var[0], 4))
@@ -123,7 +122,7 @@ for col, kind, curve, pop in zip(st.columns(2), ("mean", "var"), (tr.torch_mean,
         series[run_name], series[pop_name] = (steps, curve[:, c]), ((0, batches), (pop[c], pop[c]))
         colors[run_name] = colors[pop_name] = PALETTE[c]
         dashed.append(pop_name)
-    col.plotly_chart(line_chart(series, t(f"batchnorm.chart_{kind}"), t("batchnorm.batch_no"), t(f"batchnorm.axis_{kind}"),
+    chart(col, line_chart(series, t(f"batchnorm.chart_{kind}"), t("batchnorm.batch_no"), t(f"batchnorm.axis_{kind}"),
                                 lang(), dashed=tuple(dashed), colors=colors), width="stretch", key=f"bn_run_{kind}")
 st.caption(t("batchnorm.running_check", mean=sci(tr.max_diff_mean), var=sci(tr.max_diff_var),
              tracked=num(tr.num_batches_tracked)))
@@ -161,12 +160,12 @@ for c in range(channels):
     series[meas], series[theo] = (sizes, s.mean_std[:, c]), (sizes, s.mean_std_theory[:, c])
     colors[meas] = colors[theo] = PALETTE[c]
     dashed.append(theo)
-s1.plotly_chart(line_chart(series, t("batchnorm.chart_spread"), t("batchnorm.batch_size"), t("batchnorm.axis_spread"),
+chart(s1, line_chart(series, t("batchnorm.chart_spread"), t("batchnorm.batch_size"), t("batchnorm.axis_spread"),
                            lang(), log_x=True, log_y=True, dashed=tuple(dashed), markers=tuple(k for k in series if k not in dashed),
                            colors=colors, x_ticks=sizes, y_dtick="D2"), width="stretch", key="bn_spread")
 vars_ = {t("batchnorm.var_biased"): (sizes, s.var_avg_biased[:, 0]), t("batchnorm.var_unbiased"): (sizes, s.var_avg_unbiased[:, 0]),
          t("batchnorm.var_population"): (sizes, np.full(len(sizes), s.population_var[0]))}
-s2.plotly_chart(line_chart(vars_, t("batchnorm.chart_var_avg"), t("batchnorm.batch_size"), t("batchnorm.axis_var"), lang(),
+chart(s2, line_chart(vars_, t("batchnorm.chart_var_avg"), t("batchnorm.batch_size"), t("batchnorm.axis_var"), lang(),
                            log_x=True, dashed=(t("batchnorm.var_population"),), x_ticks=sizes), width="stretch", key="bn_var_avg")
 md(L, "small", n1=num(sizes[0]), spread1=dec(s.mean_std[0, 0], 3), n2=num(sizes[-1]), spread2=dec(s.mean_std[-1, 0], 3),
    ratio=dec(s.var_avg_biased[0, 0] / s.population_var[0], 2))

@@ -1,14 +1,16 @@
 """Lesson 2: the degradation problem, trained live: deeper plain nets train worse, residual nets do not."""
 
+import functools
+
 import streamlit as st
 
 from core.training.engine import DEGRADATION_DEPTHS, DEGRADATION_EPOCHS, degradation_configs, degradation_holds
 from core.training.data import load_dataset
 from core.errors import CoreError
 from core.reference import reference
-from ui import training
+from ui import links, runs, training
 from ui.figures import line_chart
-from ui.shell import dec, lang, lesson_title, md, num, quiz, require_shell, show_error, t, whole_number
+from ui.shell import chart, dec, lang, lesson_title, md, num, quiz, require_shell, show_error, t, whole_number
 
 require_shell()
 L = "degradation"
@@ -24,14 +26,20 @@ depths = c1.multiselect(t("degradation.depths"), [8, 14, 20, 32, 56], default=li
                         key="dg_depths", help=t("degradation.depths_help"))
 epochs = whole_number(c2, t("degradation.epochs"), 1, 20, DEGRADATION_EPOCHS, "dg_epochs")
 seed = whole_number(c3, t("degradation.seed"), 0, 9999, 0, "dg_seed")
-b1, b2 = st.columns([1, 1])
-if b1.button(t("degradation.train", n=2 * len(depths)), type="primary", key="dg_train", disabled=len(depths) < 2 or None in (epochs, seed)):
+b1, b2, b3 = st.columns([1, 1, 1])
+if b1.button(t("degradation.train", n=2 * len(depths)), type="primary", key="dg_train",
+             disabled=len(depths) < 2 or None in (epochs, seed)):
     try:
         training.start(L, degradation_configs(int(seed), tuple(sorted(depths)), int(epochs)))
     except CoreError as err:
         show_error(err)
 if training.jobs(L) and b2.button(t("degradation.stop"), key="dg_stop"):
     training.stop(L)
+if training.jobs(L):
+    b3.download_button(t("link.csv"), functools.partial(runs.jobs_csv, tuple(training.jobs(L))), mime="text/csv",
+                       file_name="residual-lab-degradation.csv", on_click="ignore", key="dg_csv",
+                       icon=":material/download:", help=t("link.csv_help"))
+links.lesson_runs(L, degradation_configs(int(seed), tuple(sorted(depths)), int(epochs)))  # a link's runs
 if len(depths) < 2:
     st.info(t("degradation.pick_two"))
 
@@ -57,14 +65,14 @@ def draw(snaps):
         mine = [s for s in snaps if s.config.skip == skip]
         fig = training.shared(("dg", training.versions(mine), tuple(order), skip, lang()),
                               lambda: panel_figure(mine, color, skip))  # built once for every watcher
-        col.plotly_chart(fig, width="stretch", key=f"dg_chart_{skip}")
+        chart(col, fig, width="stretch", key=f"dg_chart_{skip}")
     progress = sum(s.progress for s in snaps) / len(snaps)
     st.progress(progress, text=t("degradation.progress", pct=round(100 * progress)))
     for s in snaps:
         if s.status == "queued":
             st.caption(t("degradation.queued", name=run_name(s), position=s.position))
         elif s.status == "diverged":
-            st.warning(t("degradation.diverged", name=run_name(s), step=s.diverged_step))
+            st.warning(t("degradation.diverged", name=run_name(s), step=num(s.diverged_step)))
         elif s.error is not None:
             show_error(s.error)
     done = [s for s in snaps if s.status == "done" and s.epochs]

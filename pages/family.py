@@ -11,7 +11,8 @@ from core.models.resnet import FAMILY
 from core.models.summary import block_cost, summarize_family
 from ui.figures import grouped_bars, heatmap
 from ui.i18n import shape_str
-from ui.shell import big, dec, labeler, lang, lesson_title, md, num, quiz, require_shell, show_error, t, whole_number
+from ui.shell import (big, chart, dec, labeler, lang, lesson_title, md, num, quiz, require_shell,
+                      sci, show_error, t, whole_number)
 
 require_shell()
 
@@ -66,7 +67,7 @@ for col, bc, name in ((left, basic, "basic"), (right, bneck, "bottleneck")):
                      macs=num(bc.module_macs)))
 ratio_p = bneck.module_params / basic.module_params
 ratio_m = bneck.module_macs / max(basic.module_macs, 1)
-st.plotly_chart(
+chart(st,
     grouped_bars([t("family.params"), t("family.macs")],
                  {t("family.basic_name"): [basic.module_params, basic.module_macs],
                   t("family.bottleneck_name"): [bneck.module_params, bneck.module_macs]},
@@ -88,8 +89,8 @@ except (CoreError, ValueError, TypeError):
 for planes, label in ((demo.x, "family.in_channel"), (demo.conv_out, "family.out_channel")):
     cols = st.columns(max(len(demo.x), len(demo.conv_out)))
     for i, plane in enumerate(planes):
-        cols[i].plotly_chart(heatmap(plane, t(label, i=i + 1), lang(), height=200), key=f"{label}{i}")
-st.caption(t("family.one_check", diff=f"{demo.max_diff:.1e}", params=num(demo.params), macs=num(demo.macs)))
+        chart(cols[i], heatmap(plane, t(label, i=i + 1), lang(), height=200), key=f"{label}{i}")
+st.caption(t("family.one_check", diff=sci(demo.max_diff, 1), params=num(demo.params), macs=num(demo.macs)))
 
 # --- The family, computed from the real models ---------------------------------------------------
 st.subheader(t("family.table_heading"))
@@ -112,7 +113,7 @@ for name, m in FAMILY.items():
 st.dataframe(rows, hide_index=True, width="stretch")
 st.caption(t("family.table_caption", source=ref["source"]))
 names = [n.replace("resnet", "ResNet-") for n in FAMILY]
-st.plotly_chart(grouped_bars(names, {t("family.params_m"): [p / 1e6 for p in params],
+chart(st, grouped_bars(names, {t("family.params_m"): [p / 1e6 for p in params],
                                      t("family.gmacs"): [m / 1e9 for m in macs]},
                              t("family.chart_family"), "", lang()), width="stretch", key="fa_family_chart")
 

@@ -10,7 +10,8 @@ from core.errors import CoreError
 from core.lessons.gradflow import StackConfig, compare_grad_norms, jacobian_check, jacobian_products
 from ui import training
 from ui.figures import heatmap, line_chart
-from ui.shell import dec, labeler, lang, lesson_title, md, quiz, require_shell, sci, show_error, t, whole_number
+from ui.shell import (chart, dec, labeler, lang, lesson_title, md, num, quiz, require_shell, sci,
+                      show_error, t, whole_number)
 
 require_shell()
 L = "gradients"
@@ -47,7 +48,7 @@ gain = c2.radio(t("gradients.gain"), list(GAINS), index=0, key="gr_gain", format
 act = c3.radio(t("gradients.activation"), ["relu", "tanh"], key="gr_act", horizontal=True)
 s = stack(depth, gain, act)
 levels = list(range(depth + 1))
-st.plotly_chart(line_chart(
+chart(st, line_chart(
     {t("gradients.plain"): (levels, s.plain_grad), t("gradients.residual"): (levels, s.residual_grad),
      t("gradients.plain_bound"): (levels, s.plain_bound), t("gradients.residual_bound"): (levels, s.residual_bound)},
     t("gradients.stack_chart"), t("gradients.layer_axis"), t("gradients.norm_axis"), lang(), log_y=True,
@@ -75,7 +76,7 @@ if seed is None:  # the box says why
 j = jacobians(kind, int(seed))
 cols = st.columns(3)
 for col, z, name in zip(cols, (j.jac_y, j.jac_F, j.difference), ("jac_y", "jac_F", "difference")):
-    col.plotly_chart(heatmap(z, t(f"gradients.{name}"), lang(), text=len(z) <= 8, height=300), key=f"gr_{name}")
+    chart(col, heatmap(z, t(f"gradients.{name}"), lang(), text=len(z) <= 8, height=300), key=f"gr_{name}")
 st.caption(t("gradients.check_result", n=len(j.x), dev=sci(j.max_deviation, 1), norm=dec(j.jac_F_norm, 3)))
 
 # --- Real networks at initialisation --------------------------------------------------------------
@@ -86,7 +87,7 @@ bn = n2.toggle(t("gradients.batchnorm"), value=True, key="gr_bn")
 with st.spinner(t("gradients.computing")):
     g = init_norms(int(net_depth), bn)
 units = list(g.names)
-st.plotly_chart(line_chart(
+chart(st, line_chart(
     {t("gradients.plain"): (units, g.plain), t("gradients.residual"): (units, g.residual)},
     t("gradients.nets_chart", depth=net_depth), t("gradients.unit_axis"), t("gradients.wnorm_axis"), lang(),
     log_y=True, colors={t("gradients.plain"): "#ea580c", t("gradients.residual"): "#4f46e5"},
@@ -115,21 +116,21 @@ def draw(snaps):
         if snap.status == "queued":
             st.info(t("gradients.queued", name=name, position=snap.position))
         if snap.status == "diverged":
-            st.warning(t("gradients.diverged", name=name, step=snap.diverged_step))
+            st.warning(t("gradients.diverged", name=name, step=num(snap.diverged_step)))
         if snap.info is None or not snap.steps:
             continue
         first, last = snap.steps[0], snap.steps[-1]
-        series[t("gradients.at_step", name=name, step=first.step)] = (snap.info.layers, first.grad_norms)
-        series[t("gradients.at_step", name=name, step=last.step)] = (snap.info.layers, last.grad_norms)
+        series[t("gradients.at_step", name=name, step=num(first.step))] = (snap.info.layers, first.grad_norms)
+        series[t("gradients.at_step", name=name, step=num(last.step))] = (snap.info.layers, last.grad_norms)
         over_time[name] = ([r.step for r in snap.steps], [r.grad_norms[0] for r in snap.steps])
     progress = min((s.progress for s in snaps), default=0.0)
     st.progress(progress, text=t("gradients.progress", pct=round(100 * progress)))
     if series:
         firsts = [k for i, k in enumerate(series) if i % 2 == 0]
-        st.plotly_chart(line_chart(series, t("gradients.train_chart"), t("gradients.unit_axis"),
+        chart(st, line_chart(series, t("gradients.train_chart"), t("gradients.unit_axis"),
                                    t("gradients.wnorm_axis"), lang(), log_y=True, dashed=tuple(firsts)),
                         width="stretch", key="gr_train_chart")
-        st.plotly_chart(line_chart(over_time, t("gradients.conv1_chart"), t("gradients.step_axis"),
+        chart(st, line_chart(over_time, t("gradients.conv1_chart"), t("gradients.step_axis"),
                                    t("gradients.wnorm_axis"), lang(), log_y=True,
                                    colors={t("gradients.plain"): "#ea580c", t("gradients.residual"): "#4f46e5"}),
                         width="stretch", key="gr_conv1_chart")

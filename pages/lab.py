@@ -8,9 +8,9 @@ import streamlit as st
 from core.training.data import DATASETS
 from core.training.engine import BLOCK_TYPES, MAX_SEED, OPTIMIZERS, SHORTCUTS, TrainConfig, validate
 from core.errors import CoreError
-from ui import runs, training
+from ui import links, runs, training
 from ui.figures import RUN_COLORS, runs_chart
-from ui.shell import dec, labeler, lang, lesson_title, md, num, quiz, require_shell, t, whole_number
+from ui.shell import chart, dec, labeler, lang, lesson_title, md, num, quiz, require_shell, t, whole_number
 
 require_shell()
 L = "lab"
@@ -137,6 +137,7 @@ if b2.button(t("lab.pair"), key="lab_pair", icon=":material/compare_arrows:", he
 unfinished = [j for j in training.jobs(L) if not snapshot(j).finished]
 if unfinished and b3.button(t("lab.stop"), key="lab_stop", icon=":material/stop:", help=t("lab.stop_help")):
     halt(unfinished)
+links.lab_runs(L, numbers, MAX_RUNS)  # a link's runs (live or cached ones only), and ours into the URL
 mine = training.jobs(L)
 if mine:
     b4.download_button(t("lab.csv"), functools.partial(csv_text, tuple(mine)), file_name="residual-lab-runs.csv",
@@ -145,7 +146,7 @@ if mine:
 
 
 # --- The runs, redrawn twice a second while any of them trains ----------------------------------
-def chart(metric: str, x_axis: str, snaps):
+def runs_figure(metric: str, x_axis: str, snaps):
     """The runs' curves; built once per version of the runs for every session that shows them."""
     lines = {label(s): runs.series(s, metric, x_axis) for s in snaps}
     colors = {label(s): RUN_COLORS[(numbers.get(s.id, 1) - 1) % len(RUN_COLORS)] for s in snaps}
@@ -171,7 +172,7 @@ def draw(metric: str, x_axis: str, snaps) -> None:
         done = sum(s.progress for s in active) / len(active)
         st.progress(done, text=t("lab.overall", pct=round(100 * done)))
     key = ("lab", training.versions(snaps), tuple(label(s) for s in snaps), metric, x_axis, lang())
-    st.plotly_chart(training.shared(key, lambda: chart(metric, x_axis, snaps)), width="stretch", key="lab_chart")
+    chart(st, training.shared(key, lambda: runs_figure(metric, x_axis, snaps)), width="stretch", key="lab_chart")
     pct = lambda x: t("lab.none") if x is None else t("lab.percent", value=dec(100 * x, 1))  # noqa: E731
     for s in snaps:
         now = runs.latest(s)

@@ -9,8 +9,8 @@ from core.lessons.imaging import MAX_SIGMA, PHOTOS, blur_analogy, digit_image, l
 from core.lessons.toy import TARGETS, ToyConfig, run_toy
 from core.lessons.worked import DEFAULT_NUMBERS, worked_example
 from ui.figures import PALETTE, contexts_dot, line_chart, picture
-from ui.shell import (dec, decimal_slider, labeler, lang, lesson_title, md, num, quiz, require_shell, show_error, t,
-                      whole_number)
+from ui.shell import (chart, dec, decimal_slider, labeler, lang, lesson_title, md, num, quiz,
+                      require_shell, show_error, t, whole_number)
 
 require_shell()
 
@@ -110,12 +110,12 @@ color = {names["plain"]: PALETTE[0], names["skip"]: PALETTE[1], "H(x)": PALETTE[
 g1, g2 = st.columns(2)
 curves = {names[k]: (range(len(r.losses)), r.losses) for k, r in runs.items()}
 curves[t("skip.threshold")] = ((0, cfg.steps), (cfg.threshold, cfg.threshold))
-g1.plotly_chart(line_chart(curves, t("skip.loss_title"), t("skip.step"), t("skip.loss"), lang(), log_y=True,
+chart(g1, line_chart(curves, t("skip.loss_title"), t("skip.step"), t("skip.loss"), lang(), log_y=True,
                            dashed=(t("skip.threshold"),), colors=color), width="stretch", key="sk_loss")
 learned = {t(f"skip.f_{k}"): (res.x_grid, r.f_grid) for k, r in runs.items()}
 learned |= {"H(x)": (res.x_grid, res.h_grid), "H(x) − x": (res.x_grid, res.residual_grid)}  # dashed, on top
 color |= {t(f"skip.f_{k}"): color[names[k]] for k in runs}
-g2.plotly_chart(line_chart(learned, t("skip.f_title"), "x", t("skip.f_axis"), lang(), dashed=("H(x)", "H(x) − x"),
+chart(g2, line_chart(learned, t("skip.f_title"), "x", t("skip.f_axis"), lang(), dashed=("H(x)", "H(x) − x"),
                            colors=color), width="stretch", key="sk_f")
 st.caption(t("skip.f_caption", **{k: size(r, r.f_target_rms_error, 4) for k, r in runs.items()}))
 if target == "x":
@@ -151,10 +151,10 @@ except CoreError as err:
 if image is not None:
     a = blur_analogy(image, sigma)
     p1, p2, p3 = st.columns(3)
-    p1.plotly_chart(picture(a.x, t("skip.pic_x"), lang()), width="stretch", key="sk_pic_x")
-    p2.plotly_chart(picture(a.h, t("skip.pic_h"), lang()), width="stretch", key="sk_pic_h")
+    chart(p1, picture(a.x, t("skip.pic_x"), lang()), width="stretch", key="sk_pic_x")
+    chart(p2, picture(a.h, t("skip.pic_h"), lang()), width="stretch", key="sk_pic_h")
     top = max(float(np.abs(a.residual).max()), 1e-6)
-    p3.plotly_chart(picture(a.residual, t("skip.pic_r"), lang(), -top, top, "RdBu"), width="stretch", key="sk_pic_r")
+    chart(p3, picture(a.residual, t("skip.pic_r"), lang(), -top, top, "RdBu"), width="stretch", key="sk_pic_r")
     n1, n2, n3 = st.columns(3)
     n1.metric(t("skip.m_share"), f"{dec(100 * a.share, 1)} %", help=t("skip.m_share_help"))
     n2.metric(t("skip.m_energy"), f"{dec(100 * a.energy_share, 1)} %", help=t("skip.m_energy_help"))

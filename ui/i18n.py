@@ -104,3 +104,49 @@ def shape_str(shape: tuple[int, ...]) -> str:
 def plotly_separators(lang: str) -> str:
     """Plotly's ``layout.separators``: decimal mark then thousands mark."""
     return ",." if lang == "vi" else ".,"
+
+
+_TEX = {"\\times": "×", "\\cdot": "·", "\\sigma": "σ", "\\mu": "μ", "\\gamma": "γ", "\\beta": "β",
+        "\\epsilon": "ε", "\\varepsilon": "ε", "\\partial": "∂", "\\phi": "φ", "\\alpha": "α", "\\hat": ""}
+
+
+def summary(md: str, limit: int = 90) -> str:
+    """A section's first paragraph as plain text, for the label of its folded form in presenter view:
+    headings, emphasis, links and math marks removed, cut at a word near ``limit``."""
+    lines = []
+    for line in md.splitlines():
+        line = line.strip()
+        if not line:
+            if lines:
+                break
+            continue
+        if line.startswith(("$$", "|", "<", "```")):
+            if lines:
+                break
+            continue
+        lines.append(line)
+    text = re.sub(r"^[#>\s]+|^[-*]\s+|^\d+\.\s+", "", " ".join(lines))
+    text = re.sub(r"\[([^\]]*)\]\([^)]*\)", r"\1", text)
+    for tex, plain in _TEX.items():
+        text = text.replace(tex, plain)
+    text = re.sub(r"\\[a-zA-Z]+\s*|[{}]", "", text)
+    text = re.sub(r"[*_`$]", "", text).strip()
+    if len(text) > limit:
+        text = text[:limit].rsplit(" ", 1)[0].rstrip(" ,;:.(") + " …"
+    return text
+
+
+@lru_cache(maxsize=None)
+def _plotly_locales() -> dict[str, dict]:
+    with open(ASSETS / "i18n" / "plotly.toml", "rb") as f:
+        return tomllib.load(f)
+
+
+def plotly_config(lang: str, filename: str) -> dict:
+    """``st.plotly_chart(config=…)``: the toolbar's PNG button with a file name, its tooltips in
+    ``lang`` (Plotly's locale mechanism, from assets/i18n/plotly.toml: works offline), no logo."""
+    config = {"displaylogo": False, "locale": lang,
+              "toImageButtonOptions": {"format": "png", "filename": filename, "scale": 2}}
+    if lang in _plotly_locales():
+        config["locales"] = {lang: {"dictionary": dict(_plotly_locales()[lang])}}
+    return config

@@ -153,3 +153,9 @@ def error_params(params: dict, lang: str) -> dict[str, str]:
     if "reason" in out and f"error.idx.{out['reason']}" in cat:
         out["reason"] = i18n.text(lang, f"error.idx.{out['reason']}", **out)
     return out
+
+
+def jobs_csv(jobs) -> str:
+    """The CSV of ``jobs`` numbered 1, 2, … in order, from their snapshots at call time (a download
+    button calls it when clicked)."""
+    return to_csv(csv_rows([(i, job.snapshot()) for i, job in enumerate(jobs, start=1)]))

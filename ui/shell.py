@@ -70,6 +70,13 @@ def require_shell() -> None:
 
         PagesManager.uses_pages_directory = False
         st.rerun()
+    # The page's controls from a link, before its widgets exist (here, not in app.py: AppTest's
+    # switch_page runs the page file alone).
+    import inspect
+    from pathlib import Path
+
+    caller = inspect.stack()[1].frame.f_globals.get("__file__", "")
+    restore_links(Path(caller).stem if caller else "home")
 
 
 def lang() -> str:
@@ -134,8 +141,17 @@ def show_error(err: CoreError) -> None:
 
 
 def md(lesson: str, section: str, **values) -> None:
-    """Render one section of a lesson's prose, with ``{{name}}`` placeholders filled."""
-    st.markdown(i18n.fill(i18n.sections(lang(), lesson)[section], values))
+    """Render one section of a lesson's prose, with ``{{name}}`` placeholders filled.
+
+    In presenter view the section folds into an expander labelled with its first line, so controls
+    and charts come first and the full text is one click away.
+    """
+    text = i18n.fill(i18n.sections(lang(), lesson)[section], values)
+    if presenting():
+        with st.expander(i18n.summary(text) or t("present.more"), icon=":material/menu_book:"):
+            st.markdown(text)
+    else:
+        st.markdown(text)
 
 
 def num(n: int) -> str:
@@ -213,3 +229,96 @@ def whole_number(container, label: str, low: int, high: int, value: int, key: st
         return int(typed)
     container.error(error_text(problem), icon=":material/error:")
     return None
+
+
+# ---- Classroom: presenter view, links that restore a lesson, charts that save as PNG ----------------
+
+PRESENT_KEY = "_present"
+
+
+def presenting() -> bool:
+    return bool(st.session_state.get(PRESENT_KEY, False))
+
+
+def _on_present_switch() -> None:
+    st.session_state[PRESENT_KEY] = bool(st.session_state.get("present_switch"))
+
+
+def presenter_control() -> bool:
+    """The presenter-view switch in the sidebar, seeded from ``?present=1`` and kept in the URL on
+    every page like the language. On: large type (one stylesheet), the sidebar collapsed, prose folded."""
+    if PRESENT_KEY not in st.session_state:
+        st.session_state[PRESENT_KEY] = st.query_params.get("present") == "1"
+    st.sidebar.toggle(t("present.toggle"), value=presenting(), key="present_switch", on_change=_on_present_switch,
+                      help=t("present.help"))
+    on = presenting()
+    if on and st.query_params.get("present") != "1":
+        st.query_params["present"] = "1"
+    elif not on and "present" in st.query_params:
+        del st.query_params["present"]
+    st.set_page_config(initial_sidebar_state="collapsed" if on else "auto")
+    if on:
+        st.html(f"<style>{i18n.ASSETS.joinpath('presenter.css').read_text(encoding='utf-8')}</style>")
+    return on
+
+
+def _shell_notices() -> list[str]:
+    """``?lang=`` / ``?present=`` values that cannot be used (checked once, on the session's first run)."""
+    if st.session_state.get("_shell_checked"):
+        return []
+    st.session_state["_shell_checked"] = True
+    bad = []
+    if "lang" in st.query_params and st.query_params.get("lang") not in i18n.LANGS:
+        bad.append(f"lang={st.query_params.get('lang')}")
+    if "present" in st.query_params and st.query_params.get("present") not in ("0", "1"):
+        bad.append(f"present={st.query_params.get('present')}")
+        del st.query_params["present"]
+    return bad
+
+
+def restore_links(slug: str) -> None:
+    """Before the page runs: its controls from a link (ui/links.py), then back into the URL; a short
+    notice names what a link held that could not be used (the defaults are shown instead)."""
+    from . import links, urlstate
+
+    shell_bad = _shell_notices()
+    bad = urlstate.apply(slug, links.PARAMS.get(slug, ()), links.EXTRAS.get(slug, ()))
+    urlstate.note(shell_bad)
+    _show_notices(shell_bad + bad, urlstate.missing())
+
+
+def _show_notices(items: list[str], missing: int = 0) -> None:
+    if items:
+        st.warning(t("link.invalid", items=", ".join(f"`{i}`" for i in items)), icon=":material/link_off:")
+    if missing:
+        st.info(t("link.runs_missing", n=missing), icon=":material/history:")
+
+
+def link_notice(items: list[str], missing: int = 0) -> None:
+    """A page's own notice about its link (e.g. a run that is not valid, runs no longer on the server)."""
+    from . import urlstate
+
+    urlstate.note(items, missing)
+    _show_notices(items, missing)
+
+
+def link_control() -> None:
+    """"Link to this view": the page's URL with its controls (not presenter view), with a copy button."""
+    from . import urlstate
+
+    query = urlstate.query_string()
+    base = st.context.url or ""
+    with st.sidebar.popover(t("link.copy"), icon=":material/link:", width="stretch"):
+        st.caption(t("link.copy_help"))
+        st.code(f"{base}?{query}" if query else base, language=None, wrap_lines=True)
+
+
+def chart(container, fig, key: str, **kwargs) -> None:
+    """``container.plotly_chart`` with the toolbar's PNG button named and translated, and larger
+    type in presenter view."""
+    from .figures import for_projector
+    from . import urlstate
+
+    config = i18n.plotly_config(lang(), f"residual-lab-{urlstate.page() or 'chart'}-{key}".replace("_", "-"))
+    kwargs.setdefault("width", "stretch")
+    container.plotly_chart(for_projector(fig) if presenting() else fig, key=key, config=config, **kwargs)

@@ -1,0 +1,231 @@
+"""Classroom mode in real Chromium: presenter view at projector sizes in both languages (nothing
+overflows its column), a link round trip on every lesson, a bad link, lesson 2's link attaching to
+the instructor's runs, and the charts' PNG button. One server, a few shared browser contexts.
+Screenshots: artifacts/screenshots/presenter-*.png, link-*.png."""
+
+from __future__ import annotations
+
+import re
+from urllib.parse import parse_qs, urlsplit
+
+import pytest
+from playwright.sync_api import expect
+
+from tests.browser import SHOTS
+from tests.test_browser import wait_idle
+from ui import i18n
+from ui.path import LESSONS
+
+pytestmark = pytest.mark.browser
+
+SIZES = {"720p": (1280, 720), "1080p": (1920, 1080)}
+PAGES_1080 = ("skip", "degradation", "lab")  # the widest layouts; every lesson is checked at 1280×720
+
+OVERFLOW = """() => {
+  const bad = [];
+  const main = document.querySelector('[data-testid=stMain]');
+  if (main.scrollWidth > main.clientWidth + 2) bad.push(`page scrolls sideways: ${main.scrollWidth} > ${main.clientWidth}`);
+  const name = el => (el.innerText || el.getAttribute('aria-label') || el.tagName).trim().slice(0, 50);
+  for (const col of main.querySelectorAll('[data-testid=stColumn]')) {
+    const c = col.getBoundingClientRect();
+    if (!c.width) continue;
+    for (const el of col.querySelectorAll('[data-testid=stWidgetLabel], [data-testid=stMarkdownContainer], '
+        + '[data-testid=stMetric], .js-plotly-plot, [data-testid=stExpander], button, input[type=text], input[type=number]')) {
+      const r = el.getBoundingClientRect();
+      if (r.width && (r.left < c.left - 2 || r.right > c.right + 2)) bad.push(`out of its column: ${name(el)}`);
+    }
+  }
+  for (const el of main.querySelectorAll('[data-testid=stWidgetLabel] p, [data-testid=stMetricValue] div, '
+      + '[data-testid=stMetricLabel] p, h1, h2, h3, [data-testid=stExpander] summary p, button p')) {
+    if (el.getBoundingClientRect().width && el.scrollWidth > el.clientWidth + 2) bad.push(`text cut: ${name(el)}`);
+  }
+  return bad;
+}"""
+
+
+def t(key: str, lang: str = "en", **kw) -> str:
+    return i18n.text(lang, key, **kw)
+
+
+def shot(page, name: str) -> None:
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(SHOTS / f"{name}.png"))
+
+
+def params(url: str) -> dict[str, str]:
+    return {k: v[-1] for k, v in parse_qs(urlsplit(url).query).items()}
+
+
+# ---- Presenter view ---------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("size", SIZES)
+@pytest.mark.parametrize("lang", i18n.LANGS)
+def test_presenter_view_fits_a_projector(browser, server_url, lang, size):
+    width, height = SIZES[size]
+    ctx = browser.new_context(viewport={"width": width, "height": height})
+    page = ctx.new_page()
+    slugs = [l.slug for l in LESSONS] if size == "720p" else PAGES_1080
+    problems = {}
+    for slug in slugs:
+        page.goto(f"{server_url}/{slug}?lang={lang}&present=1")
+        wait_idle(page)
+        assert page.locator("[data-testid='stException']").count() == 0
+        shot(page, f"presenter-{slug}-{lang}-{size}")
+        # The sidebar is folded away, the type is large, the prose is folded into expanders.
+        assert page.locator("[data-testid='stSidebar']").get_attribute("data-collapsed") == "true"
+        h1 = page.evaluate("() => parseFloat(getComputedStyle(document.querySelector('h1')).fontSize)")
+        label = page.evaluate("() => parseFloat(getComputedStyle(document.querySelector("
+                              "'[data-testid=stMain] [data-testid=stWidgetLabel] p') || document.body).fontSize)")
+        assert h1 >= 40 and label >= 19, (slug, h1, label)
+        assert page.locator("[data-testid='stMain'] [data-testid='stExpander']").count() >= 1
+        # A control is on the first screen (below the title and the folded introduction).
+        top = page.evaluate("() => Math.min(...[...document.querySelectorAll("
+                            "'[data-testid=stMain] [data-testid=stWidgetLabel]')].map(e => e.getBoundingClientRect().top))")
+        if slug != "skip":  # lesson 1 opens with its two-contexts diagram, then the controls
+            assert top < height, (slug, top)
+        found = page.evaluate(OVERFLOW)
+        if found:  # read again once the layout settled (sliders and fonts reflow after the first paint)
+            page.wait_for_timeout(2000)
+            found = page.evaluate(OVERFLOW)
+        if found:
+            problems[slug] = found
+    assert not problems, problems
+    ctx.close()
+
+
+def test_presenter_view_stays_on_across_pages(page, server_url):
+    page.goto(f"{server_url}/anatomy?lang=en&present=1")
+    wait_idle(page)
+    big = page.evaluate("() => parseFloat(getComputedStyle(document.documentElement).fontSize)")
+    assert big >= 20
+    page.locator("[data-testid='stExpandSidebarButton']").first.click()
+    page.locator("[data-testid='stSidebarNav'] a", has_text=t("family.title")).click()
+    page.wait_for_url("**/family**")
+    wait_idle(page)
+    assert "present=1" in page.url and "lang=en" in page.url
+    assert page.evaluate("() => parseFloat(getComputedStyle(document.documentElement).fontSize)") == big
+    # And off again from the sidebar switch: normal type, present= gone from the URL.
+    if page.locator("[data-testid='stSidebar']").get_attribute("data-collapsed") == "true":
+        page.locator("[data-testid='stExpandSidebarButton']").first.click()
+    page.locator("[data-testid='stSidebar']").get_by_text(t("present.toggle"), exact=True).click()
+    page.wait_for_function("() => !location.search.includes('present=')")
+    wait_idle(page)
+    assert page.evaluate("() => parseFloat(getComputedStyle(document.documentElement).fontSize)") < big
+
+
+# ---- Links ---------------------------------------------------------------------------------------------
+
+# Per lesson: number inputs to fill (label key → value) and switches to flip, and what the URL must then say.
+EDITS = {
+    "skip": ({"skip.seed": 7}, (), {"seed": "7"}),
+    "degradation": ({"degradation.epochs": 3, "degradation.seed": 5}, (), {"e": "3", "seed": "5"}),
+    "gradients": ({"gradients.seed": 4}, ("gradients.batchnorm",), {"seed": "4", "bn": "0"}),
+    "anatomy": ({"anatomy.inplanes": 128}, ("anatomy.skip",), {"in": "128", "sk": "0"}),
+    "batchnorm": ({"batchnorm.seed": 9}, (), {"seed": "9"}),
+    "family": ({"family.c_basic": 128}, (), {"cb": "128"}),
+    "lab": ({"lab.depth": 32, "lab.seed": 42}, ("lab.batchnorm",), {"d": "32", "seed": "42", "bn": "0"}),
+}
+
+
+def test_every_lesson_round_trips_through_its_link(browser, server_url):
+    assert set(EDITS) >= {l.slug for l in LESSONS}, "add the new lesson to EDITS"
+    teacher = browser.new_context(viewport={"width": 1400, "height": 1000}).new_page()
+    student_ctx = browser.new_context(viewport={"width": 1400, "height": 1000}, locale="en-US")
+    for slug, (numbers, switches, expected) in EDITS.items():
+        lang = "vi" if slug in ("gradients", "family") else "en"  # both languages, the way classes use them
+        teacher.goto(f"{server_url}/{slug}?lang={lang}")
+        wait_idle(teacher)
+        for key, value in numbers.items():
+            box = teacher.get_by_label(t(key, lang), exact=True)
+            box.fill(str(value))
+            box.press("Enter")
+            wait_idle(teacher)
+        for key in switches:
+            exact = re.compile("^" + re.escape(t(key, lang)) + "$")
+            teacher.locator("[data-testid='stMain'] label").filter(has_text=exact).first.click()
+            wait_idle(teacher)
+        link = teacher.url
+        assert params(link) == {"lang": lang, **expected}, (slug, link)
+        student = student_ctx.new_page()
+        student.goto(link)
+        wait_idle(student)
+        assert student.locator("[data-testid='stException']").count() == 0
+        for key, value in numbers.items():  # (a deep link's first run hands over to app.py: wait for it)
+            expect(student.get_by_label(t(key, lang), exact=True)).to_have_value(str(value), timeout=60_000)
+        for key in switches:
+            expect(student.get_by_label(t(key, lang), exact=True)).not_to_be_checked(timeout=30_000)
+        assert params(student.url) == params(link)
+        shot(student, f"link-{slug}-{lang}")
+        student.close()
+    # The sidebar's "Link to this view" shows the same link, ready to copy.
+    teacher.locator("[data-testid='stSidebar']").get_by_text(t("link.copy"), exact=True).click()
+    code = teacher.locator("[data-testid='stPopoverBody'] code, [data-testid='stPopoverBody'] pre").first.inner_text()
+    assert params(code.strip()) == params(teacher.url)
+    assert "present=" not in code
+    student_ctx.close()
+    teacher.context.close()
+
+
+def test_a_bad_link_shows_the_defaults_and_a_notice(page, server_url):
+    page.goto(f"{server_url}/anatomy?lang=vi&in=99999&k=foo&sk=1&zz=1")
+    wait_idle(page)
+    assert page.locator("[data-testid='stException']").count() == 0
+    alert = page.locator("[data-testid='stAlert']").first
+    alert.wait_for(timeout=60_000)
+    notice = alert.inner_text()
+    assert t("link.invalid", "vi", items="").split(":")[0] in notice
+    for item in ("in=99999", "k=foo", "zz=1"):
+        assert item in notice
+    assert "sk=1" not in notice  # a valid value (the default) is not a complaint
+    expect(page.get_by_label(t("anatomy.inplanes", "vi"), exact=True)).to_have_value("64")
+    page.wait_for_function("() => !/in=|k=|zz=/.test(location.search)")
+    assert params(page.url) == {"lang": "vi"}
+    shot(page, "link-bad-vi")
+
+
+def test_lesson2_link_attaches_the_class_to_the_same_runs(browser, server_url):
+    """The instructor trains; a student opening the link sees those runs at once (same job: the
+    same wall-clock times in the table, which a second computation could not reproduce)."""
+    teacher = browser.new_context(viewport={"width": 1400, "height": 1000}).new_page()
+    teacher.goto(f"{server_url}/degradation?lang=en&e=1&seed=31")
+    wait_idle(teacher)
+    teacher.get_by_role("button", name=t("degradation.train", n=6), exact=True).click()
+    teacher.locator("[data-testid='stDataFrame']").first.wait_for(timeout=180_000)
+    teacher.wait_for_function("() => location.search.includes('run=1')", timeout=30_000)
+    teacher.get_by_text(re.compile(r"^" + re.escape(t("degradation.progress", pct=100)))).wait_for(timeout=180_000)
+    wait_idle(teacher)
+    link = teacher.url
+    assert params(link) == {"lang": "en", "e": "1", "seed": "31", "run": "1"}
+    table = teacher.locator("[data-testid='stDataFrame']").first.inner_text()
+    student = browser.new_context(viewport={"width": 1400, "height": 1000}).new_page()
+    student.goto(link)
+    wait_idle(student)
+    student.locator("[data-testid='stDataFrame']").first.wait_for(timeout=30_000)
+    wait_idle(student)
+    assert student.locator("[data-testid='stDataFrame']").first.inner_text() == table
+    assert student.get_by_role("button", name=t("link.csv"), exact=True).count() == 1
+    shot(student, "link-degradation-runs-en")
+    student.context.close()
+    teacher.context.close()
+
+
+# ---- Figures out: the PNG button ---------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("lang", i18n.LANGS)
+def test_every_chart_has_a_png_button(page, server_url, lang):
+    title = "Download plot as a PNG" if lang == "en" else "Tải biểu đồ về dạng PNG"
+    page.goto(f"{server_url}/skip?lang={lang}")
+    wait_idle(page)
+    plots = page.locator(".js-plotly-plot")
+    plots.nth(4).wait_for(timeout=60_000)  # the toy's two charts and the three pictures
+    missing = page.evaluate(
+        "(title) => [...document.querySelectorAll('.js-plotly-plot')]"
+        ".filter(p => !p.querySelector(`.modebar-btn[data-title=\"${title}\"]`)).length", title)
+    assert missing == 0
+    first = plots.first
+    first.hover()
+    with page.expect_download() as download:
+        first.locator(f".modebar-btn[data-title='{title}']").click()
+    assert download.value.suggested_filename == "residual-lab-skip-sk-loss.png"
