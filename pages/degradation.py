@@ -39,7 +39,8 @@ if training.jobs(L):
     b3.download_button(t("link.csv"), functools.partial(runs.jobs_csv, tuple(training.jobs(L))), mime="text/csv",
                        file_name="residual-lab-degradation.csv", on_click="ignore", key="dg_csv",
                        icon=":material/download:", help=t("link.csv_help"))
-links.lesson_runs(L, degradation_configs(int(seed), tuple(sorted(depths)), int(epochs)))  # a link's runs
+if None not in (epochs, seed):  # a link's runs (a refused number box has its own message)
+    links.lesson_runs(L, degradation_configs(int(seed), tuple(sorted(depths)), int(epochs)))
 if len(depths) < 2:
     st.info(t("degradation.pick_two"))
 

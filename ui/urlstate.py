@@ -92,7 +92,7 @@ def integer(url: str, key: str, low: int, high: int, default, step: int = 1, che
             raise ValueError(text)
         return value
 
-    return Param(url, key, default, parse, str, examples=(low, low + step, low + 2 * step, high), **kw)
+    return Param(url, key, default, parse, _number_text, examples=(low, low + step, low + 2 * step, high), **kw)
 
 
 def flag(url: str, key: str, default: bool, **kw) -> Param:

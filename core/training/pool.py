@@ -12,6 +12,7 @@ native code) ends its job with ``WorkerLost`` and is replaced at once.
 
 from __future__ import annotations
 
+import atexit
 import contextlib
 import multiprocessing as mp
 import signal
@@ -23,6 +24,8 @@ _CONTEXT = mp.get_context("forkserver")
 _CONTEXT.set_forkserver_preload(["core.training.engine"])  # torch imported once, in the fork server
 
 _START_LOCK = threading.Lock()
+_EXITING = threading.Event()  # interpreter exit: workers die with it and are not replaced
+atexit.register(_EXITING.set)
 
 
 @contextlib.contextmanager
@@ -135,13 +138,16 @@ class Worker:
                     handlers[1](msg[1], msg[2])
         conn.close()
         process.join(timeout=5)
-        if self._closing:
+        if self._closing or _EXITING.is_set():
             return
         from core.errors import WorkerLost
 
         handlers, self._handlers = self._handlers, None
-        self._spawn()  # a fresh worker first, so the job queue can move on to it
-        self.busy = False
+        try:
+            self._spawn()  # a fresh worker first, so the job queue can move on to it
+            self.busy = False
+        except OSError:  # cannot start processes any more (shutting down): the slot stays taken
+            pass
         if handlers:
             handlers[1](None, WorkerLost(process.exitcode))
 
