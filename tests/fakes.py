@@ -47,7 +47,7 @@ def fake_result(folder: Path, depth: int, skip: bool, final_train: float, final_
     """A results file in the reproduction's format, with a made-up curve (test data only)."""
     done = iterations if done is None else done
     its = list(range(iterations // 64, done + 1, iterations // 64))
-    train = [float(final_train + (0.9 - final_train) * np.exp(-6 * i / iterations)) for i in its]
+    train = [float(final_train + (0.9 - final_train) * np.exp(-6 * i / iterations)) for i in its[:-1]] + [final_train]
     doc = {"format": FORMAT, "model": f"{'ResNet' if skip else 'Plain'}-{depth}", "depth": depth, "skip": skip,
            "width": 16, "seed": 0, "params": 1000 * depth, "status": "done" if done == iterations else "running",
            "recipe": {"iterations": iterations, "milestone_iterations": [iterations // 2, 3 * iterations // 4]},
