@@ -150,3 +150,15 @@ def test_bad_input_is_a_clear_error(tmp_path, capsys):
         reproduce(data, (8,), recipe=Recipe(iterations=1, batch_size=30), opts=Options(out=tmp_path / "o", width=2,
                                                                                         micro_batches=4))
     assert err.value.code == "batch_not_divisible"
+
+
+@pytest.mark.parametrize("error, cap, end", [(1.01, 0.5, 2), (0.0, 0.5, 3)])
+def test_warm_up_ends_below_the_error_threshold_or_at_the_cap(tmp_path, error, cap, end):
+    """The 110-layer rule, tried on a tiny net: 0.01 until the last steps' error is below the
+    threshold (a window of 2 steps here), or until the cap (half of 6 iterations here)."""
+    from core.training.reproduce import Options, reproduce
+
+    data = str(write_fake_cifar(tmp_path, per_batch=64, n_test=20))
+    recipe = Recipe(iterations=6, warmup_depth=8, warmup_window=2, warmup_error=error, warmup_max_fraction=cap)
+    (doc,) = reproduce(data, (8,), plain=False, recipe=recipe, opts=Options(out=tmp_path / "o", width=2), device="cpu")
+    assert doc["warmup_end"] == end
