@@ -2,6 +2,8 @@
 
     python -m core train --depth 56 --no-skip --epochs 4 --json
     python -m core degradation --depths 8 20 56 --epochs 4 --device cpu --seed 0 --json
+    python -m core reproduce --data ~/cifar-10-batches-py --depths 20 56   # the paper's CIFAR-10 runs
+    torchrun --nproc_per_node=8 -m core reproduce --data ~/cifar-10-batches-py
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ import time
 from core.training.engine import DEGRADATION_DEPTHS, DEGRADATION_EPOCHS, TrainConfig, degradation_configs, degradation_holds
 from core.errors import CoreError
 from core.training.jobs import JobRegistry, JobSnapshot
+from core.training import reproduce
 
 SESSION = "cli"
 
@@ -100,6 +103,16 @@ def cmd_degradation(args: argparse.Namespace) -> dict:
     }
 
 
+def cmd_reproduce(args: argparse.Namespace) -> int:
+    """Results JSON and checkpoints go to --out; a bad input is one clear line, never a traceback."""
+    try:
+        reproduce.run_cli(args)
+    except CoreError as err:
+        print(f"error: {err}", file=sys.stderr)
+        return 2
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m core", description=__doc__.splitlines()[0])
     sub = parser.add_subparsers(dest="command", required=True)
@@ -113,7 +126,11 @@ def main(argv: list[str] | None = None) -> int:
     p_deg.add_argument("--seed", type=int, default=0)
     p_deg.add_argument("--jobs", type=int, default=None, help="runs that train at once (default: one per core, ≤ 4)")
     p_deg.add_argument("--json", action="store_true", help="print one JSON document on stdout")
+    p_rep = sub.add_parser("reproduce", help="the paper's CIFAR-10 plain vs residual runs (one GPU or torchrun)")
+    reproduce.add_arguments(p_rep)
     args = parser.parse_args(argv)
+    if args.command == "reproduce":
+        return cmd_reproduce(args)
     try:
         doc = cmd_train(args) if args.command == "train" else cmd_degradation(args)
     except CoreError as err:

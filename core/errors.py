@@ -235,3 +235,48 @@ class DataPathError(CoreError):
 class NotWhole(CoreError):
     def __init__(self, name: str, value):
         super().__init__("number.not_whole", f"{name} must be a whole number; got {value}.", name=name, value=value)
+
+
+# ---- Errors of the CIFAR-10 reproduction (core.training.cifar, reproduce, results) ----
+
+
+class CifarMissing(CoreError):
+    def __init__(self, path: str, missing: str):
+        super().__init__(
+            "cifar_missing",
+            f"CIFAR-10's python batches were not found under {path!r} (missing: {missing}). Nothing is "
+            "downloaded: unpack cifar-10-python.tar.gz there (the folder cifar-10-batches-py with "
+            "data_batch_1 … data_batch_5 and test_batch).",
+            path=path, missing=missing,
+        )
+
+
+class BadCifarFile(CoreError):
+    def __init__(self, path: str, reason: str):
+        super().__init__("bad_cifar_file", f"{path} is not a valid CIFAR-10 batch: {reason}.", path=path, reason=reason)
+
+
+class BadResults(CoreError):
+    def __init__(self, path: str, field: str):
+        # ``field``: the JSON field that is missing or invalid (a name, the same in every language).
+        super().__init__("bad_results", f"{path} is not a results file of `python -m core reproduce`: "
+                         f"the field {field!r} is missing or invalid.", path=path, field=field)
+
+
+class ResumeMismatch(CoreError):
+    def __init__(self, path: str, field: str, saved, wanted):
+        super().__init__(
+            "resume_mismatch",
+            f"The checkpoint {path} was written with {field} = {saved}, not {wanted}; use another --out "
+            "folder or delete the checkpoint to start afresh.",
+            path=path, field=field, saved=saved, wanted=wanted,
+        )
+
+
+class BatchNotDivisible(CoreError):
+    def __init__(self, batch: int, world: int, micro: int):
+        super().__init__(
+            "batch_not_divisible",
+            f"The global batch of {batch} must split evenly over {world} process(es) × {micro} micro-batch(es).",
+            batch=batch, world=world, micro=micro,
+        )

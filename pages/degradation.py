@@ -8,8 +8,9 @@ from core.training.engine import DEGRADATION_DEPTHS, DEGRADATION_EPOCHS, degrada
 from core.training.data import load_dataset
 from core.errors import CoreError
 from core.reference import reference
+from core.training.results import ENV_VAR, error_axis_max, folder_stamp, load_results, results_dir, summary_rows
 from ui import links, runs, training
-from ui.figures import line_chart
+from ui.figures import line_chart, reproduction_chart
 from ui.shell import chart, dec, lang, lesson_title, md, num, quiz, require_shell, show_error, t, whole_number
 
 require_shell()
@@ -56,6 +57,10 @@ def panel_figure(snaps, color, skip: bool):
     fig = line_chart(series, title, t("degradation.step_axis"), t("degradation.error_axis"), lang(),
                      colors=colors, height=380)
     return fig.update_yaxes(range=[0, 100])  # both panels on one scale, so they compare at a glance
+
+
+def net_name(run) -> str:  # a results file's run, named as the live runs are
+    return t("degradation.residual_name" if run.skip else "degradation.plain_name", depth=run.depth)
 
 
 def draw(snaps):
@@ -112,6 +117,49 @@ right.dataframe([{t("degradation.col_depth"): d, t("degradation.col_with"): f"{d
                 hide_index=True, width="stretch")
 right.caption(t("degradation.source", source=li["source"]))
 md(L, "paper")
+
+# --- The paper's own experiment at full scale, when a results folder is present ---------------------
+st.subheader(t("degradation.repro.heading"))
+
+
+@st.cache_data(max_entries=4)
+def full_scale_runs(folder: str, stamp: tuple):  # stamp: re-read when a run writes
+    return load_results(folder)
+
+
+folder = results_dir()
+try:
+    runs = full_scale_runs(str(folder), folder_stamp(folder))
+except CoreError as err:
+    runs = []
+    show_error(err)
+if not runs:
+    md(L, "reproduction_none", folder=f"`{folder}`", env=ENV_VAR)
+else:
+    md(L, "reproduction")
+    order = sorted({r.depth for r in runs})
+    shade = {d: COLORS[round(i * (len(COLORS) - 1) / max(1, len(order) - 1))] for i, d in enumerate(order)}
+    y_max = error_axis_max(runs)
+    for col, skip in zip(st.columns(2), (False, True)):
+        panel = [r for r in runs if r.skip == skip]
+        series = {net_name(r): (r.train_iterations, [100 * e for e in r.train_error]) for r in panel}
+        fig = reproduction_chart(series, t(f"degradation.repro.chart_{'residual' if skip else 'plain'}"),
+                                 t("degradation.repro.iteration_axis"), t("degradation.repro.error_axis"), lang(),
+                                 {net_name(r): shade[r.depth] for r in panel}, panel[0].milestones if panel else (),
+                                 t("degradation.repro.lr_drop"), y_max)
+        chart(col, fig, width="stretch", key=f"dg_repro_{skip}")
+    pct = lambda v: f"{dec(v, 2)} %" if v is not None else t("degradation.repro.missing")  # noqa: E731
+    st.dataframe([{t("degradation.repro.col_depth"): r["depth"],
+                   **{t(f"degradation.repro.col_{k}"): pct(r.get(k)) for k in
+                      ("plain_train", "plain_test", "res_train", "res_test")},
+                   t("degradation.repro.col_paper"): pct(r["paper_test"])}
+                  for r in summary_rows(runs, cifar["depths"], cifar["test_error"])], hide_index=True, width="stretch")
+    st.caption(t("degradation.repro.source", folder=f"`{folder}`", source=cifar["source"]))
+    st.caption("  \n".join(
+        t("degradation.repro.run_line", model=net_name(r), done=num(r.iterations_done), planned=num(r.iterations),
+          hours=dec(r.seconds / 3600, 2), device=r.device)
+        + ("" if r.status == "done" else " " + t("degradation.repro.status_running", done=num(r.iterations_done)))
+        for r in runs))
 
 md(L, "not_overfitting")
 md(L, "nested")

@@ -160,3 +160,20 @@ def for_projector(fig: go.Figure, scale: float = 1.35) -> go.Figure:
     out.update_layout(font=dict(size=round(size)), title_font_size=round(title * scale),
                       height=round(height * 1.15) if height else None)
     return out
+
+
+# ---- Lesson 2: the paper's CIFAR-10 experiment, from a results folder ----
+
+
+def reproduction_chart(series: dict[str, tuple], title: str, x_title: str, y_title: str, lang: str,
+                       colors: dict[str, str], milestones: tuple[int, ...], milestone_label: str,
+                       y_max: float, height: int = 400) -> go.Figure:
+    """One panel of the paper's Figure 6: training error (%) against iterations, one line per depth,
+    a dotted line where the learning rate drops; both panels share ``y_max`` so they compare."""
+    fig = line_chart(series, title, x_title, y_title, lang, colors=colors, height=height)
+    for i, m in enumerate(milestones):
+        label = dict(annotation_text=milestone_label, annotation_position="top right",
+                     annotation_font=dict(size=11, color="#64748b")) if i == 0 else {}  # one label for all drops
+        fig.add_vline(x=m, line_dash="dot", line_color="#94a3b8", **label)
+    fig.update_yaxes(range=[0, y_max])
+    return fig
