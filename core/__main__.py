@@ -181,7 +181,7 @@ def cmd_lesion(args: argparse.Namespace) -> dict:
 
 
 def cmd_landscape(args: argparse.Namespace) -> dict:
-    from core.lessons.landscape import LandscapeTask
+    from core.lessons.landscape import BASIN_LOSS, LandscapeTask
 
     t0 = time.perf_counter()
     direction_seed = args.seed if args.direction_seed is None else args.direction_seed
@@ -189,10 +189,10 @@ def cmd_landscape(args: argparse.Namespace) -> dict:
                          args.hessian_iters, args.device)
     r = _run_task(task, args.json)
     net = lambda n: {"model": n.model, "train_error": n.train_error, "centre_loss": n.centre_loss,  # noqa: E731
-                     "nonconvex_share": n.nonconvex, "lambda_min": _floats(n.lambda_min),
+                     "nonconvex_share": n.nonconvex, "basin_share": n.basin, "lambda_min": _floats(n.lambda_min),
                      "lambda_max": _floats(n.lambda_max), "losses": _floats(n.surface), "line": _floats(n.line)}
     return {"depth": r.depth, "epochs": args.epochs, "seed": args.seed, "direction_seed": direction_seed,
-            "size": args.size, "samples": r.samples, "bn_mode": "eval", "elapsed": round(time.perf_counter() - t0, 3),
+            "size": args.size, "samples": r.samples, "bn_mode": "eval", "basin_loss": BASIN_LOSS, "elapsed": round(time.perf_counter() - t0, 3),
             "grid": _floats(r.alphas), "line_grid": _floats(r.line_alphas),
             "plain": net(r.plain), "residual": net(r.residual)}
 

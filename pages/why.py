@@ -4,7 +4,7 @@ import numpy as np
 import streamlit as st
 
 from core.errors import CoreError
-from core.lessons.landscape import GRID_SIZES, LandscapeTask
+from core.lessons.landscape import BASIN_LOSS, GRID_SIZES, LandscapeTask
 from core.lessons.lesion import LESION_DEFAULT_DEPTH, LESION_DEFAULT_EPOCHS, LesionTask, summarize
 from core.lessons.paths import cifar_residual_blocks, path_lengths
 from core.reference import reference
@@ -37,10 +37,9 @@ def status(snap) -> bool:
         show_error(snap.error)
     elif snap.status == "stopped":
         st.info(t("why.stopped"))
-    else:
-        stage = snap.task_progress.stage if snap.task_progress and snap.status != "done" else "waiting"
-        label = t(f"why.stage_{stage}") if snap.status != "done" else lesson_title(L)
-        st.progress(snap.progress, text=t("why.progress", stage=label, pct=round(100 * snap.progress)))
+    elif snap.status != "done":
+        stage = snap.task_progress.stage if snap.task_progress else "waiting"
+        st.progress(snap.progress, text=t("why.progress", stage=t(f"why.stage_{stage}"), pct=round(100 * snap.progress)))
     return snap.status == "done" and snap.result is not None
 
 
@@ -100,8 +99,11 @@ def draw_lesion(snaps):
                                     lang()), width="stretch", key="why_k")
     sp, sr = summarize(r, r.plain), summarize(r, r.residual)
     n = len(r.blocks)
-    half = section("half_residual", k=sr.half_k, n=n) if sr.half_k else section("half_none", n=n)
     pct = lambda x: dec(100 * x, 1)  # noqa: E731
+    k1 = pct(float(r.plain.multi[0].mean()))
+    half = section("half_residual", k=sr.half_k, n=n, plain_k1=k1) if sr.half_k else section("half_none", n=n, plain_k1=k1)
+    if sp.intact < r.chance + 0.2:
+        st.warning(section("plain_untrained", acc=pct(sp.intact)))
     md(L, "lesion_result", n_test=num(r.n_test), chance=dec(100 * r.chance, 0), depth=r.depth,
        plain_intact=pct(sp.intact), res_intact=pct(sr.intact), plain_median=pct(sp.median_single),
        plain_best=pct(float(np.max(r.plain.single))), res_median=pct(sr.median_single), res_same=pct(sr.same_shape_mean),
@@ -149,7 +151,8 @@ def draw_landscape(snaps):
         a.metric(t("why.m_centre", name=name), dec(net.centre_loss, 3))
         b.metric(t("why.m_rough", name=name), f"{dec(100 * net.nonconvex, 1)} %")
     verdict = section("verdict_smoother" if r.residual.nonconvex < r.plain.nonconvex else "verdict_not")
-    md(L, "landscape_result", depth=r.depth, plain_centre=dec(r.plain.centre_loss, 3),
+    md(L, "landscape_result", depth=r.depth, plain_centre=dec(r.plain.centre_loss, 3), level=num(int(BASIN_LOSS)),
+       plain_basin=dec(100 * r.plain.basin, 0), res_basin=dec(100 * r.residual.basin, 0),
        res_centre=dec(r.residual.centre_loss, 3), plain_rough=dec(100 * r.plain.nonconvex, 1),
        res_rough=dec(100 * r.residual.nonconvex, 1), verdict=verdict)
     pick = st.radio(t("why.surface_pick"), (plain, res), index=1, horizontal=True, key="why_surface_pick")

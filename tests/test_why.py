@@ -14,7 +14,7 @@ import torch
 import torch.nn.functional as F
 
 from core.errors import BadChoice, BadDepth, OutOfRange
-from core.lessons.landscape import (LandscapeTask, directions, filter_normalized_direction, grid, losses_at,
+from core.lessons.landscape import (LandscapeTask, basin_share, directions, filter_normalized_direction, grid, losses_at,
                                     loss_subset, nonconvex_share)
 from core.lessons.lesion import LesionTask, blocks, bypass, downsampling, lesioned
 from core.lessons.paths import cifar_residual_blocks, enumerate_path_lengths, path_lengths
@@ -171,6 +171,9 @@ def test_nonconvex_share_of_a_bowl_and_a_saddle():
     step = axis[1] - axis[0]
     assert nonconvex_share(a**2 + b**2, step) == 0.0
     assert nonconvex_share(a**2 - b**2, step) == 1.0
+    # Only the basin (loss below the level) counts: a saddle lifted above it has no basin points.
+    assert nonconvex_share(a**2 - b**2 + 20, step) == 0.0 and basin_share(a**2 - b**2 + 20) == 0.0
+    assert basin_share(a**2 + b**2, level=1.0) == pytest.approx(float(np.mean(a**2 + b**2 < 1.0)))
     assert nonconvex_share(np.cos(3 * a) + b**2, step) == pytest.approx(float(np.mean(np.cos(3 * a[1:-1, 1:-1]) > 0.01)),
                                                                         abs=0.1)
 

@@ -64,8 +64,9 @@ def loss_slices(alphas, lines: dict[str, np.ndarray], title: str, x_title: str, 
     return _layout(fig, title, lang, 360)
 
 
-def _log_loss(z: np.ndarray) -> np.ndarray:
-    return np.log10(np.maximum(np.asarray(z, dtype=float), 1e-6)).tolist()  # lists: readable JSON, not binary
+def _log_loss(z: np.ndarray, zmax: float = np.inf) -> list:
+    """log₁₀ of the loss, capped at ``zmax`` (a plateau where the loss blows up), as lists (JSON, not binary)."""
+    return np.minimum(np.log10(np.maximum(np.asarray(z, dtype=float), 1e-6)), zmax).tolist()
 
 
 def loss_contour(alphas, z: np.ndarray, title: str, lang: str, zmin: float, zmax: float, bar_title: str) -> go.Figure:
@@ -83,7 +84,7 @@ def loss_contour(alphas, z: np.ndarray, title: str, lang: str, zmin: float, zmax
 
 def loss_surface(alphas, z: np.ndarray, title: str, lang: str, zmin: float, zmax: float, z_title: str) -> go.Figure:
     """The same surface in 3-D (log₁₀ loss), to turn with the mouse."""
-    fig = go.Figure(go.Surface(x=list(alphas), y=list(alphas), z=_log_loss(z), cmin=zmin, cmax=zmax,
+    fig = go.Figure(go.Surface(x=list(alphas), y=list(alphas), z=_log_loss(z, zmax), cmin=zmin, cmax=zmax,
                                colorscale="Viridis", showscale=False))
     fig.update_layout(scene=dict(xaxis_title="α", yaxis_title="β", zaxis_title=z_title,
                                  zaxis=dict(range=[zmin, zmax]), camera=dict(eye=dict(x=1.5, y=1.5, z=1.0))))

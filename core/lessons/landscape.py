@@ -8,8 +8,10 @@ dimension) are zero. The surface is f(α, β) = L(θ* + α·δ + β·η) on a gr
 BatchNorm is evaluated in **eval mode** (the trained running statistics), as the paper's reference
 code does (``net.eval()`` in its ``eval_loss``): the surface is a function of the weights alone,
 not of which examples share a batch. The loss is the mean cross-entropy on a fixed subset of the
-training set (the paper uses the whole training set; a subset keeps a 21×21 grid interactive), and
-the grid is evaluated a few weight sets at a time with ``torch.func.vmap`` over ``functional_call``.
+training set (the paper uses the whole training set; a subset keeps a 21×21 grid interactive).
+Each point is one ``torch.func.functional_call`` with the moved weights (the trained net is never
+modified); ``chunk > 1`` batches weight sets with ``vmap``, which turns the convolutions into
+grouped ones: on the 2-core CPU that was not faster (bench/landscape_speed.py), so it is off by default.
 """
 
 from __future__ import annotations
@@ -34,7 +36,7 @@ from core.training.trained import trained_model
 Params = dict[str, torch.Tensor]
 SUBSET_SEED = 0  # which training examples the loss is measured on never depends on the task's seed
 GRID_SIZES = tuple(range(5, 42, 2))  # odd, so θ* itself is the centre point of the grid
-CHUNK = 8  # weight sets evaluated at once (vmap): measured fastest on 2 CPU cores, bench/landscape_speed.py
+CHUNK = 1  # weight sets evaluated at once; > 1 uses vmap (see the module docstring and bench/)
 
 
 def filter_normalized_direction(model: nn.Module, generator: torch.Generator) -> Params:
@@ -81,6 +83,11 @@ def losses_at(model: nn.Module, d1: Params, d2: Params, points: np.ndarray, x: t
     batched = vmap(loss)
     out = np.empty(len(points))
     with torch.no_grad():
+        if chunk == 1:
+            for i, (a, b) in enumerate(points):
+                out[i] = float(loss({k: p + float(a) * d1[k] + float(b) * d2[k] for k, p in theta.items()}))
+                tick(i + 1)
+            return out
         for start in range(0, len(points), chunk):
             ab = torch.as_tensor(points[start:start + chunk], dtype=x.dtype, device=x.device)  # (K, 2)
             shape = lambda p: (-1,) + (1,) * p.dim()  # noqa: E731  (K,) → (K, 1, …) to broadcast
@@ -96,12 +103,17 @@ def grid(size: int, span: float) -> np.ndarray:
     return np.linspace(-span, span, size)
 
 
-def nonconvex_share(surface: np.ndarray, step: float) -> float:
-    """Share of the grid's interior points where the surface curves down in some direction.
+BASIN_LOSS = 10.0  # the basin: grid points with a loss below this (chance level is ln 10 ≈ 2.3)
+
+
+def nonconvex_share(surface: np.ndarray, step: float, level: float = BASIN_LOSS) -> float:
+    """Share of the basin's interior grid points where the surface curves down in some direction.
 
     At each interior point the 2×2 Hessian of the surface is estimated by central differences; a
     point counts as non-convex when its smaller eigenvalue is negative beyond 1 % of the larger one
-    (a tolerance for round-off on flat ground).
+    (a tolerance for round-off on flat ground). Only points whose loss is below ``level`` count:
+    farther out, eval-mode BatchNorm lets the loss blow up to 10³–10⁵, and the shape of those walls
+    says nothing about the region training moves in.
     """
     f = surface
     fxx = (f[1:-1, 2:] - 2 * f[1:-1, 1:-1] + f[1:-1, :-2]) / step**2
@@ -109,7 +121,13 @@ def nonconvex_share(surface: np.ndarray, step: float) -> float:
     fxy = (f[2:, 2:] - f[2:, :-2] - f[:-2, 2:] + f[:-2, :-2]) / (4 * step**2)
     mid, rad = (fxx + fyy) / 2, np.sqrt(((fxx - fyy) / 2) ** 2 + fxy**2)
     lo, hi = mid - rad, mid + rad
-    return float(np.mean(lo < -0.01 * np.abs(hi)))
+    basin = f[1:-1, 1:-1] < level
+    return float(np.mean((lo < -0.01 * np.abs(hi))[basin])) if basin.any() else 0.0
+
+
+def basin_share(surface: np.ndarray, level: float = BASIN_LOSS) -> float:
+    """Share of the grid whose loss is below ``level``: how wide the basin around θ* is."""
+    return float(np.mean(surface < level))
 
 
 def hessian_extremes(model: nn.Module, x: torch.Tensor, y: torch.Tensor, iters: int = 20,
@@ -160,7 +178,8 @@ class NetLandscape:
     centre_loss: float  # L(θ*) on the subset: the grid's middle point
     surface: np.ndarray  # (size, size): rows β, columns α
     line: np.ndarray  # (line points,): L(θ* + α·δ), the 1-D slice
-    nonconvex: float  # share of non-convex grid points (nonconvex_share)
+    nonconvex: float  # share of non-convex points in the basin (nonconvex_share)
+    basin: float  # share of the grid with a loss below BASIN_LOSS (basin_share)
     lambda_min: float  # Hessian extremes at θ* (nan when not computed)
     lambda_max: float
 
@@ -261,7 +280,8 @@ class LandscapeTask:
             centre = float(surface[self.size // 2, self.size // 2])
             step = float(axis[1] - axis[0])
             results.append(NetLandscape(got.model.name, got.final.train_error if got.final else float("nan"),
-                                        centre, surface, slice_, nonconvex_share(surface, step), lo, hi))
+                                        centre, surface, slice_, nonconvex_share(surface, step), basin_share(surface),
+                                        lo, hi))
         emit(Result(LandscapeResult(self.depth, axis, line_axis, len(y), results[0], results[1])))
         return Outcome("done", 0)
 
