@@ -139,7 +139,8 @@ def test_grid_points_are_the_loss_of_the_moved_weights():
     d1, d2 = directions(model, 0)
     x, y = loss_subset(64)
     points = np.array([(0.0, 0.0), (0.5, -0.25), (-1.0, 1.0)])
-    got = losses_at(model, d1, d2, points, x, y, chunk=2)
+    got = losses_at(model, d1, d2, points, x, y, chunk=2)  # vmap over weight sets
+    np.testing.assert_allclose(losses_at(model, d1, d2, points, x, y, chunk=1), got, rtol=1e-5)  # one at a time
     for (a, b), value in zip(points, got):
         moved = copy.deepcopy(model)
         with torch.no_grad():

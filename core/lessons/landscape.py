@@ -10,8 +10,10 @@ code does (``net.eval()`` in its ``eval_loss``): the surface is a function of th
 not of which examples share a batch. The loss is the mean cross-entropy on a fixed subset of the
 training set (the paper uses the whole training set; a subset keeps a 21×21 grid interactive).
 Each point is one ``torch.func.functional_call`` with the moved weights (the trained net is never
-modified); ``chunk > 1`` batches weight sets with ``vmap``, which turns the convolutions into
-grouped ones: on the 2-core CPU that was not faster (bench/landscape_speed.py), so it is off by default.
+modified); ``chunk > 1`` batches weight sets with ``vmap`` (the convolutions become grouped ones).
+Measured on the shared 2-core CPU (bench/landscape_speed.py): with one torch thread, one point at a
+time was faster (21.5 s vs 38.6 s for 21×21); with two threads, batches of 8 were (18 s vs 92 s,
+fewer, larger operations to synchronise), so the chunk follows the thread count.
 """
 
 from __future__ import annotations
@@ -36,7 +38,9 @@ from core.training.trained import trained_model
 Params = dict[str, torch.Tensor]
 SUBSET_SEED = 0  # which training examples the loss is measured on never depends on the task's seed
 GRID_SIZES = tuple(range(5, 42, 2))  # odd, so θ* itself is the centre point of the grid
-CHUNK = 1  # weight sets evaluated at once; > 1 uses vmap (see the module docstring and bench/)
+def default_chunk() -> int:
+    """Weight sets evaluated at once: 1 on one thread, 8 (vmap) on more (see the module docstring)."""
+    return 1 if torch.get_num_threads() == 1 else 8
 
 
 def filter_normalized_direction(model: nn.Module, generator: torch.Generator) -> Params:
@@ -71,8 +75,9 @@ def loss_subset(samples: int, device: torch.device | str = "cpu") -> tuple[torch
 
 
 def losses_at(model: nn.Module, d1: Params, d2: Params, points: np.ndarray, x: torch.Tensor, y: torch.Tensor,
-              tick: Callable[[int], None] = lambda done: None, chunk: int = CHUNK) -> np.ndarray:
+              tick: Callable[[int], None] = lambda done: None, chunk: int | None = None) -> np.ndarray:
     """L(θ* + α·δ + β·η) for each row (α, β) of ``points`` (P, 2), BatchNorm in eval mode: (P,)."""
+    chunk = chunk or default_chunk()
     model.eval()
     theta = {k: v.detach() for k, v in model.named_parameters()}
     buffers = {k: v.detach() for k, v in model.named_buffers()}
