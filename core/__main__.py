@@ -4,6 +4,8 @@
     python -m core degradation --depths 8 20 56 --epochs 4 --device cpu --seed 0 --json
     python -m core reproduce --data ~/cifar-10-batches-py --depths 20 56   # the paper's CIFAR-10 runs
     torchrun --nproc_per_node=8 -m core reproduce --data ~/cifar-10-batches-py
+    python -m core lesion --depth 20 --epochs 8 --seed 0 --json
+    python -m core landscape --depth 20 --size 21 --seed 0 --json
 """
 
 from __future__ import annotations
@@ -11,7 +13,9 @@ from __future__ import annotations
 import argparse
 import dataclasses
 import json
+import math
 import sys
+import threading
 import time
 
 from core.training.engine import DEGRADATION_DEPTHS, DEGRADATION_EPOCHS, TrainConfig, degradation_configs, degradation_holds
@@ -128,11 +132,15 @@ def main(argv: list[str] | None = None) -> int:
     p_deg.add_argument("--json", action="store_true", help="print one JSON document on stdout")
     p_rep = sub.add_parser("reproduce", help="the paper's CIFAR-10 plain vs residual runs (one GPU or torchrun)")
     reproduce.add_arguments(p_rep)
+    _add_why_commands(sub)
     args = parser.parse_args(argv)
     if args.command == "reproduce":
         return cmd_reproduce(args)
     try:
-        doc = cmd_train(args) if args.command == "train" else cmd_degradation(args)
+        if args.command in WHY_COMMANDS:
+            doc = WHY_COMMANDS[args.command](args)
+        else:
+            doc = cmd_train(args) if args.command == "train" else cmd_degradation(args)
     except CoreError as err:
         print(f"error: {err}", file=sys.stderr)
         if args.json:
@@ -144,6 +152,92 @@ def main(argv: list[str] | None = None) -> int:
         print(f"plain nets worse with depth: {doc['plain_worse_with_depth']}; "
               f"residual nets not worse: {doc['residual_not_worse_with_depth']} ({doc['elapsed']} s)")
     return 0
+
+
+# ---- Lesson 8 (why it works): the lesion study and the loss landscape, run in this process ----
+
+
+def _run_task(task, quiet: bool):
+    """Validate and run a lesson task here (no job registry); its Result value, or a CoreError."""
+    from core.training.engine import Progress, Result
+
+    task.validate()
+    got: list = []
+    last = [""]
+
+    def emit(record) -> None:
+        if isinstance(record, Result):
+            got.append(record.value)
+        elif isinstance(record, Progress) and not quiet and record.stage != last[0]:
+            last[0] = record.stage
+            print(f"{record.stage} ({100 * record.done:.0f} %)", file=sys.stderr)
+
+    outcome = task.run(emit, threading.Event(), None)
+    if outcome.status != "done" or not got:
+        from core.errors import TrainingFailed
+
+        raise TrainingFailed(f"the task ended with status {outcome.status!r}")
+    return got[0]
+
+
+def _floats(a) -> list:
+    """A numpy array as nested lists of floats, with None where a value is not finite (JSON has no NaN)."""
+    return [_floats(v) for v in a] if getattr(a, "ndim", 0) else (float(a) if math.isfinite(float(a)) else None)
+
+
+def cmd_lesion(args: argparse.Namespace) -> dict:
+    from core.lessons.lesion import LesionTask
+
+    t0 = time.perf_counter()
+    r = _run_task(LesionTask(args.depth, args.epochs, args.seed, args.draws, args.device), args.json)
+    net = lambda n: {"model": n.model, "train_error": n.train_error, "intact_accuracy": n.intact,  # noqa: E731
+                     "deleted_accuracy": _floats(n.single), "random_deletions_accuracy": _floats(n.multi)}
+    return {"depth": r.depth, "epochs": args.epochs, "seed": args.seed, "blocks": list(r.blocks),
+            "downsampling": list(r.downsampling), "chance": r.chance, "elapsed": round(time.perf_counter() - t0, 3),
+            "plain": net(r.plain), "residual": net(r.residual)}
+
+
+def cmd_landscape(args: argparse.Namespace) -> dict:
+    from core.lessons.landscape import BASIN_LOSS, LandscapeTask
+
+    t0 = time.perf_counter()
+    direction_seed = args.seed if args.direction_seed is None else args.direction_seed
+    task = LandscapeTask(args.depth, args.epochs, args.seed, direction_seed, args.size, args.span, args.samples,
+                         args.hessian_iters, args.device)
+    r = _run_task(task, args.json)
+    net = lambda n: {"model": n.model, "train_error": n.train_error, "centre_loss": n.centre_loss,  # noqa: E731
+                     "nonconvex_share": n.nonconvex, "basin_share": n.basin, "lambda_min": _floats(n.lambda_min),
+                     "lambda_max": _floats(n.lambda_max), "losses": _floats(n.surface), "line": _floats(n.line)}
+    return {"depth": r.depth, "epochs": args.epochs, "seed": args.seed, "direction_seed": direction_seed,
+            "size": args.size, "samples": r.samples, "bn_mode": "eval", "basin_loss": BASIN_LOSS, "elapsed": round(time.perf_counter() - t0, 3),
+            "grid": _floats(r.alphas), "line_grid": _floats(r.line_alphas),
+            "plain": net(r.plain), "residual": net(r.residual)}
+
+
+WHY_COMMANDS = {"lesion": cmd_lesion, "landscape": cmd_landscape}
+
+
+def _add_why_commands(sub) -> None:
+    from core.lessons.lesion import LESION_DEFAULT_DEPTH, LESION_DEFAULT_EPOCHS
+
+    p = sub.add_parser("lesion", help="lesson 8: delete blocks of a trained plain and residual net")
+    p.add_argument("--depth", type=int, default=LESION_DEFAULT_DEPTH)
+    p.add_argument("--epochs", type=int, default=LESION_DEFAULT_EPOCHS)
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--draws", type=int, default=5, help="random sets of k deleted blocks per k")
+    p.add_argument("--device", default="cpu")
+    p.add_argument("--json", action="store_true", help="print one JSON document on stdout")
+    p = sub.add_parser("landscape", help="lesson 8: filter-normalised loss surfaces of a plain and a residual net")
+    p.add_argument("--depth", type=int, default=20)
+    p.add_argument("--epochs", type=int, default=LESION_DEFAULT_EPOCHS)
+    p.add_argument("--size", type=int, default=21, help="grid points per side (odd)")
+    p.add_argument("--span", type=float, default=1.0)
+    p.add_argument("--samples", type=int, default=256, help="training examples the loss is measured on")
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--direction-seed", type=int, default=None, help="default: --seed")
+    p.add_argument("--hessian-iters", type=int, default=0, help="power iterations for λ_min, λ_max at the centre")
+    p.add_argument("--device", default="cpu")
+    p.add_argument("--json", action="store_true", help="print one JSON document on stdout")
 
 
 if __name__ == "__main__":

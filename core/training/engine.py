@@ -231,18 +231,22 @@ def train(
     emit: Callable[[Record], None] = lambda record: None,
     stop: threading.Event | None = None,
     max_seconds: float | None = None,
+    on_model: Callable[[nn.Module], None] | None = None,
 ) -> Outcome:
     """Train ``cfg``'s net, calling ``emit`` with each record; returns how the run ended.
 
     ``stop`` ends the run before the next step ("stopped"); ``max_seconds`` of wall time ends it
     with "time_limit"; a loss that is NaN, infinite or above DIVERGED_LOSS (1e6, where cross-entropy
     starts near ln 10 ≈ 2.3) ends it with "diverged" and that step's number. The caller validates
-    the config first (``validate``) if it comes from a user.
+    the config first (``validate``) if it comes from a user. ``on_model`` receives the net once it
+    is built; when ``train`` returns it holds the trained weights (lessons that study a trained net).
     """
     t0 = time.perf_counter()
     device = resolve_device(cfg.device)
     data = load_dataset(cfg.dataset, cfg.data_dir, device)
     model = build_model(cfg, data).to(device)
+    if on_model is not None:
+        on_model(model)
     opt = make_optimizer(cfg, model)
     order = torch.Generator().manual_seed(cfg.seed)  # batch order: CPU generator, same on every device
     n = len(data.y_train)

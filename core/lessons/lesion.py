@@ -1,0 +1,223 @@
+"""Lesson 8: the lesion study of Veit et al. (NeurIPS 2016) on a trained plain and residual net.
+
+At test time one block (or several) is deleted and the net is evaluated again, without retraining.
+Deleting a residual block y = relu(F(x) + s(x)) leaves its shortcut only: y = relu(s(x)), where s is
+the identity, or option A's subsample + zero-pad where the shape changes. A plain block has no
+shortcut; it is replaced by the parameter-free map of the same shape (the same identity or
+subsample + zero-pad), so the rest of the net still receives a tensor it can take.
+"""
+
+from __future__ import annotations
+
+import copy
+import threading
+import time
+from dataclasses import dataclass
+from typing import Callable
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from core.errors import OutOfRange
+from core.models.blocks import BasicBlock, PreActBlock, ZeroPadShortcut
+from core.models.resnet import CifarResNet, cifar_blocks_per_stage
+from core.training.data import load_dataset
+from core.training.engine import Limits, Outcome, Progress, Result, TrainConfig
+from core.training.trained import trained_model
+
+STAGES = ("layer1", "layer2", "layer3")
+LESION_DEFAULT_DEPTH = 20  # see LesionTask: both nets fit the training digits at this depth in 8 epochs
+LESION_DEFAULT_EPOCHS = 8
+
+
+class Bypass(nn.Module):
+    """A deleted block: x ↦ relu(s(x)) (basic block) or s(x) (pre-activation block), no weights of its own."""
+
+    def __init__(self, shortcut: nn.Module | None, relu: bool):
+        super().__init__()
+        self.shortcut = shortcut  # None: the identity
+        self.relu = relu
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        y = x if self.shortcut is None else self.shortcut(x)  # (N, C_out, H/s, W/s)
+        return F.relu(y) if self.relu else y
+
+
+def bypass(block: nn.Module) -> Bypass:
+    """What is left of ``block`` once it is deleted (residual: its shortcut; plain: the same-shape map)."""
+    if not isinstance(block, (BasicBlock, PreActBlock)):
+        raise TypeError(f"cannot delete a {type(block).__name__}")
+    relu = isinstance(block, BasicBlock)  # a basic block ends with a ReLU after the addition
+    if block.skip:
+        return Bypass(block.downsample, relu)
+    c_in, c_out, stride = block.conv1.in_channels, block.conv2.out_channels, block.stride
+    same = stride == 1 and c_in == c_out
+    return Bypass(None if same else ZeroPadShortcut(c_in, c_out, stride), relu)
+
+
+def blocks(model: CifarResNet) -> list[tuple[str, nn.Module]]:
+    """The net's blocks in order, named "stage.index" from 1 (e.g. "2.1" is stage 2's first block)."""
+    return [(f"{s + 1}.{i + 1}", b) for s, name in enumerate(STAGES) for i, b in enumerate(getattr(model, name))]
+
+
+def downsampling(model: CifarResNet) -> list[bool]:
+    """For each block: does it change the shape (stride 2, more channels)?"""
+    return [b.stride != 1 or b.conv1.in_channels != b.conv2.out_channels for _, b in blocks(model)]
+
+
+def lesioned(model: CifarResNet, deleted: set[int] | frozenset[int]) -> CifarResNet:
+    """A view of ``model`` with the blocks at positions ``deleted`` (0-based, in ``blocks`` order)
+    bypassed; the weights are shared, not copied, and ``model`` itself is untouched."""
+    view = copy.copy(model)
+    view._modules = dict(model._modules)  # own module table, so replacing a stage leaves the original
+    k = 0
+    for name in STAGES:
+        stage = []
+        for block in getattr(model, name):
+            stage.append(bypass(block) if k in deleted else block)
+            k += 1
+        view._modules[name] = nn.Sequential(*stage)
+    return view
+
+
+@torch.no_grad()
+def accuracy(model: nn.Module, x: torch.Tensor, y: torch.Tensor) -> float:
+    """Test accuracy in eval mode (BatchNorm's running statistics), as Veit et al. evaluate."""
+    model.eval()
+    return float((model(x).argmax(1) == y).float().mean())
+
+
+def random_deletions(n: int, draws: int, seed: int) -> list[list[frozenset[int]]]:
+    """For k = 1…n, ``draws`` distinct-as-possible random sets of k block positions (the same for both nets)."""
+    rng = np.random.default_rng(seed)
+    out = []
+    for k in range(1, n + 1):
+        out.append([frozenset(int(i) for i in rng.choice(n, size=k, replace=False)) for _ in range(draws)])
+    return out
+
+
+@dataclass(frozen=True)
+class NetLesion:
+    model: str  # "Plain-20", "ResNet-20"
+    train_error: float  # last epoch, as the engine reports it
+    intact: float  # test accuracy with every block
+    single: np.ndarray  # (n,) test accuracy with block i deleted
+    multi: np.ndarray  # (n, draws) test accuracy with k = 1…n random blocks deleted
+
+
+@dataclass(frozen=True)
+class LesionResult:
+    depth: int
+    blocks: tuple[str, ...]  # names "stage.index"
+    downsampling: tuple[bool, ...]  # the blocks that change the shape
+    plain: NetLesion
+    residual: NetLesion
+    chance: float  # accuracy of guessing the most common test class
+    n_test: int  # test images the accuracies are measured on
+
+
+def lesion_net(model: CifarResNet, x: torch.Tensor, y: torch.Tensor, sets: list[list[frozenset[int]]],
+               tick: Callable[[], None] = lambda: None) -> tuple[float, np.ndarray, np.ndarray]:
+    """(intact accuracy, accuracy with each single block deleted, accuracy with each random set deleted)."""
+    n = len(blocks(model))
+    intact = accuracy(model, x, y)
+    single = np.array([accuracy(lesioned(model, {i}), x, y) for i in range(n)])
+    tick()
+    multi = np.zeros((n, len(sets[0])))
+    for k, draws in enumerate(sets):
+        multi[k] = [accuracy(lesioned(model, s), x, y) for s in draws]
+        tick()
+    return intact, single, multi
+
+
+@dataclass(frozen=True)
+class LesionTask:
+    """Train a plain and a residual net of one depth with one seed, then delete blocks at test time.
+
+    A job-engine task (core.training.jobs): frozen, picklable, everything in its fields.
+    Defaults: depth 20 and 8 epochs of the engine's Adam recipe, where both nets fit the training
+    digits (training error ≤ 2 % on seeds 0 and 1; test accuracy ≈ 87 % plain, ≈ 97 % residual), so
+    the comparison is fair. After 4 epochs Plain-20 still had 17–21 % training error.
+    """
+
+    depth: int = LESION_DEFAULT_DEPTH
+    epochs: int = LESION_DEFAULT_EPOCHS
+    seed: int = 0  # the same for both nets' initialisation and batch order, and for the random deletions
+    draws: int = 5  # random sets of k deleted blocks per k
+    device: str = "cpu"
+
+    def configs(self) -> tuple[TrainConfig, TrainConfig]:
+        base = TrainConfig(depth=self.depth, epochs=self.epochs, seed=self.seed, device=self.device)
+        return base.replace(skip=False), base.replace(skip=True)
+
+    def validate(self, limits: Limits | None = None) -> None:
+        limits = limits or Limits()
+        if not 8 <= self.depth <= min(56, limits.max_depth):
+            raise OutOfRange("depth", self.depth, 8, min(56, limits.max_depth))
+        cifar_blocks_per_stage(self.depth)
+        if not 1 <= self.draws <= 20:
+            raise OutOfRange("draws", self.draws, 1, 20)
+        for cfg in self.configs():
+            cfg.validate(limits)
+
+    def run(self, emit, stop: threading.Event | None = None, max_seconds: float | None = None) -> Outcome:
+        t0 = time.perf_counter()
+        n = 3 * cifar_blocks_per_stage(self.depth)
+        # Work units: training counts as half of the task, the evaluations as the other half.
+        nets = []
+        for i, (cfg, stage) in enumerate(zip(self.configs(), ("train_plain", "train_residual"))):
+            left = None if max_seconds is None else max_seconds - (time.perf_counter() - t0)
+            got = trained_model(cfg, lambda f, i=i, stage=stage: emit(Progress(0.25 * (i + f), stage)), stop, left)
+            if got.outcome.status != "done":
+                return Outcome(got.outcome.status, got.outcome.steps, got.outcome.diverged_step)
+            nets.append(got)
+        data = load_dataset("digits", device=nets[0].model.conv1.weight.device)
+        sets = random_deletions(n, self.draws, self.seed)
+        results = []
+        done = [0]
+        for j, got in enumerate(nets):
+            def tick(j=j):
+                if stop is not None and stop.is_set():
+                    raise _Stopped("stopped")
+                if max_seconds is not None and time.perf_counter() - t0 > max_seconds:
+                    raise _Stopped("time_limit")
+                done[0] += 1
+                emit(Progress(0.5 + 0.5 * done[0] / (2 * (n + 1)), "lesion"))
+            try:
+                intact, single, multi = lesion_net(got.model, data.x_test, data.y_test, sets, tick)
+            except _Stopped as why:
+                return Outcome(str(why), 0)
+            results.append(NetLesion(got.model.name, got.final.train_error if got.final else float("nan"),
+                                     intact, single, multi))
+        model = nets[1].model
+        chance = float(torch.bincount(data.y_test).max()) / len(data.y_test)
+        emit(Result(LesionResult(self.depth, tuple(name for name, _ in blocks(model)), tuple(downsampling(model)),
+                                 results[0], results[1], chance, len(data.y_test))))
+        return Outcome("done", 0)
+
+
+class _Stopped(Exception):
+    pass
+
+
+@dataclass(frozen=True)
+class LesionSummary:
+    """The numbers the lesson's text quotes for one net."""
+
+    intact: float
+    median_single: float  # median accuracy over the single deletions
+    worst_single: float
+    worst_block: str
+    same_shape_mean: float  # mean accuracy over deletions of blocks that keep the shape
+    half_k: int | None  # fewest deleted blocks whose mean accuracy is below half the intact accuracy
+
+
+def summarize(result: LesionResult, net: NetLesion) -> LesionSummary:
+    keep = [i for i, d in enumerate(result.downsampling) if not d]
+    worst = int(np.argmin(net.single))
+    means = net.multi.mean(1)
+    below = [k + 1 for k, m in enumerate(means) if m < net.intact / 2]
+    return LesionSummary(net.intact, float(np.median(net.single)), float(net.single[worst]), result.blocks[worst],
+                         float(net.single[keep].mean()), below[0] if below else None)
