@@ -8,13 +8,13 @@ from core.lessons.landscape import BASIN_LOSS, GRID_SIZES, LandscapeTask
 from core.lessons.lesion import LESION_DEFAULT_DEPTH, LESION_DEFAULT_EPOCHS, LesionTask, summarize
 from core.lessons.paths import cifar_residual_blocks, path_lengths
 from core.reference import reference
-from ui import i18n, training
-from ui.shell import dec, lang, lesson_title, md, num, quiz, require_shell, sci, show_error, t
+from ui import i18n, links, training
+from ui.shell import chart, dec, lang, lesson_title, md, num, quiz, require_shell, sci, show_error, t, whole_number
 from ui.why_figures import lesion_bars, lesion_curve, loss_contour, loss_slices, loss_surface, path_bars
 
 require_shell()
 L = "why"
-DEPTHS = [8, 14, 20, 32, 44, 56]
+DEPTHS = list(links.WHY_DEPTHS)
 
 st.title(lesson_title(L))
 md(L, "intro")
@@ -53,7 +53,7 @@ m1, m2, m3 = st.columns(3)
 m1.metric(t("why.m_blocks"), num(stats.blocks))
 m2.metric(t("why.m_paths"), total)
 m3.metric(t("why.m_mean"), dec(stats.mean, 1))
-st.plotly_chart(path_bars(range(stats.blocks + 1), stats.share, t("why.paths_chart", depth=pdepth), t("why.paths_x"),
+chart(st, path_bars(range(stats.blocks + 1), stats.share, t("why.paths_chart", depth=pdepth), t("why.paths_x"),
                           t("why.paths_y"), lang(), band=(low, high)), width="stretch", key="why_paths")
 md(L, "paths", depth=pdepth, blocks=num(stats.blocks), total=total, mean=dec(stats.mean, 1), std=dec(stats.std, 2),
    band_low=low, band_high=high, band_share=dec(100 * stats.share_between(low, high), 1))
@@ -70,11 +70,11 @@ md(L, "lesion_intro")
 c1, c2, c3, c4 = st.columns(4)
 depth = c1.selectbox(t("why.depth"), DEPTHS, index=DEPTHS.index(LESION_DEFAULT_DEPTH), key="why_depth",
                      help=t("why.depth_help"))
-epochs = c2.number_input(t("why.epochs"), 1, 20, LESION_DEFAULT_EPOCHS, key="why_epochs")
-seed = c3.number_input(t("why.seed"), 0, 9999, 0, key="why_seed")
-draws = c4.number_input(t("why.draws"), 1, 10, 5, key="why_draws", help=t("why.draws_help"))
+epochs = whole_number(c2, t("why.epochs"), 1, 20, LESION_DEFAULT_EPOCHS, "why_epochs")
+seed = whole_number(c3, t("why.seed"), 0, 9999, 0, "why_seed")
+draws = whole_number(c4, t("why.draws"), 1, 10, 5, "why_draws", help=t("why.draws_help"))
 b1, b2 = st.columns([1, 1])
-if b1.button(t("why.lesion_run"), type="primary", key="why_lesion_run"):
+if b1.button(t("why.lesion_run"), type="primary", key="why_lesion_run", disabled=None in (epochs, seed, draws)):
     try:
         training.start("why_lesion", [LesionTask(int(depth), int(epochs), int(seed), int(draws))])
     except CoreError as err:
@@ -90,11 +90,11 @@ def draw_lesion(snaps):
     r = snap.result
     plain, res = names(r.depth)
     left, right = st.columns(2)
-    left.plotly_chart(lesion_bars(list(r.blocks), {plain: list(r.plain.single), res: list(r.residual.single)},
+    chart(left, lesion_bars(list(r.blocks), {plain: list(r.plain.single), res: list(r.residual.single)},
                                   {t("why.intact", name=plain): r.plain.intact, t("why.intact", name=res): r.residual.intact},
                                   r.chance, t("why.chance"), t("why.chart_single"), t("why.block_axis"), t("why.acc_axis"),
                                   lang()), width="stretch", key="why_single")
-    right.plotly_chart(lesion_curve({plain: (r.plain.intact, r.plain.multi), res: (r.residual.intact, r.residual.multi)},
+    chart(right, lesion_curve({plain: (r.plain.intact, r.plain.multi), res: (r.residual.intact, r.residual.multi)},
                                     r.chance, t("why.chance"), t("why.chart_k"), t("why.k_axis"), t("why.acc_axis"),
                                     lang()), width="stretch", key="why_k")
     sp, sr = summarize(r, r.plain), summarize(r, r.residual)
@@ -119,11 +119,11 @@ st.subheader(t("why.landscape_heading"))
 md(L, "landscape_intro", samples=num(LandscapeTask().samples))
 d1, d2, d3, d4 = st.columns(4)
 ldepth = d1.selectbox(t("why.depth"), DEPTHS, index=DEPTHS.index(20), key="why_ldepth", help=t("why.depth_help"))
-lepochs = d2.number_input(t("why.epochs"), 1, 20, LandscapeTask().epochs, key="why_lepochs")
-lseed = d3.number_input(t("why.seed"), 0, 9999, 0, key="why_lseed")
+lepochs = whole_number(d2, t("why.epochs"), 1, 20, LandscapeTask().epochs, "why_lepochs")
+lseed = whole_number(d3, t("why.seed"), 0, 9999, 0, "why_lseed")
 size = d4.select_slider(t("why.size"), GRID_SIZES, value=21, key="why_size", help=t("why.size_help"))
 e1, e2 = st.columns([1, 1])
-if e1.button(t("why.landscape_run"), type="primary", key="why_land_run"):
+if e1.button(t("why.landscape_run"), type="primary", key="why_land_run", disabled=None in (lepochs, lseed)):
     try:
         task = LandscapeTask(depth=int(ldepth), epochs=int(lepochs), seed=int(lseed), direction_seed=int(lseed),
                              size=int(size))
@@ -140,12 +140,12 @@ def draw_landscape(snaps):
         return
     r = snap.result
     plain, res = names(r.depth)
-    st.plotly_chart(loss_slices(r.line_alphas, {plain: r.plain.line, res: r.residual.line}, t("why.chart_line"),
+    chart(st, loss_slices(r.line_alphas, {plain: r.plain.line, res: r.residual.line}, t("why.chart_line"),
                                 t("why.alpha_axis"), t("why.loss_axis"), lang()), width="stretch", key="why_line")
     both = np.concatenate([r.plain.surface.ravel(), r.residual.surface.ravel()])
     zmin, zmax = float(np.log10(max(both.min(), 1e-6))), min(float(np.log10(both.max())), 2.0)
     for col, name, net in zip(st.columns(2), (plain, res), (r.plain, r.residual)):
-        col.plotly_chart(loss_contour(r.alphas, net.surface, t("why.chart_contour", name=name), lang(), zmin, zmax,
+        chart(col, loss_contour(r.alphas, net.surface, t("why.chart_contour", name=name), lang(), zmin, zmax,
                                       t("why.log_loss")), width="stretch", key=f"why_contour_{net is r.plain}")
         a, b = col.columns(2)
         a.metric(t("why.m_centre", name=name), dec(net.centre_loss, 3))
@@ -157,7 +157,7 @@ def draw_landscape(snaps):
        res_rough=dec(100 * r.residual.nonconvex, 1), verdict=verdict)
     pick = st.radio(t("why.surface_pick"), (plain, res), index=1, horizontal=True, key="why_surface_pick")
     net = r.plain if pick == plain else r.residual
-    st.plotly_chart(loss_surface(r.alphas, net.surface, t("why.chart_surface", name=pick), lang(), zmin, zmax,
+    chart(st, loss_surface(r.alphas, net.surface, t("why.chart_surface", name=pick), lang(), zmin, zmax,
                                  t("why.log_loss")), width="stretch", key="why_surface")
 
 

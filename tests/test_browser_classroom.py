@@ -125,6 +125,7 @@ EDITS = {
     "batchnorm": ({"batchnorm.seed": 9}, (), {"seed": "9"}),
     "family": ({"family.c_basic": 128}, (), {"cb": "128"}),
     "lab": ({"lab.depth": 32, "lab.seed": 42}, ("lab.batchnorm",), {"d": "32", "seed": "42", "bn": "0"}),
+    "why": ({"why.draws": 3}, (), {"k": "3"}),
 }
 
 

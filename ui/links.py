@@ -10,6 +10,8 @@ from __future__ import annotations
 
 from core.lessons.anatomy import LIMITS as ANATOMY_LIMITS
 from core.lessons.imaging import MAX_SIGMA, PHOTOS
+from core.lessons.landscape import GRID_SIZES, LandscapeTask
+from core.lessons.lesion import LESION_DEFAULT_DEPTH, LESION_DEFAULT_EPOCHS
 from core.lessons.toy import TARGETS, ToyConfig
 from core.models.resnet import FAMILY
 from core.training.data import DATASETS
@@ -26,6 +28,7 @@ def grid(low: float, high: float, step: float) -> list[float]:
 
 
 _TOY = ToyConfig()
+WHY_DEPTHS = (8, 14, 20, 32, 44, 56)  # lesson 8's nets (pages/why.py)
 _LIMITS = Limits()
 FAMILY_PRESETS = {"fashion": (1, 28, 10), "imagenet": (3, 224, 1000), "cifar": (3, 32, 10)}
 _MEANS, _STDS = (0.0, 3.0, -2.0, 1.0), (1.0, 0.5, 2.0, 1.5)
@@ -118,6 +121,17 @@ PARAMS: dict[str, tuple[Param, ...]] = {
         *(p for _, p in LAB_FIELDS),
         choice("y", "lab_metric", METRICS, "train_loss"),
         choice("x", "lab_x", X_AXES, "step"),
+    ),
+    "why": (
+        choice("pd", "why_pdepth", (8, 14, 20, 32, 44, 56, 110), 20),
+        choice("d", "why_depth", WHY_DEPTHS, LESION_DEFAULT_DEPTH),
+        integer("e", "why_epochs", 1, 20, LESION_DEFAULT_EPOCHS),
+        integer("seed", "why_seed", 0, 9999, 0),
+        integer("k", "why_draws", 1, 10, 5),
+        choice("ld", "why_ldepth", WHY_DEPTHS, 20),
+        integer("le", "why_lepochs", 1, 20, LandscapeTask().epochs),
+        integer("ls", "why_lseed", 0, 9999, 0),
+        choice("n", "why_size", GRID_SIZES, 21),
     ),
 }
 
