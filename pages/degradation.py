@@ -99,7 +99,11 @@ def draw(snaps):
            res_verdict=t("degradation.yes" if res_ok else "degradation.no"))
 
 
-training.live(L, draw)
+if training.jobs(L):
+    training.live(L, draw)
+else:  # the empty panels the curves will fill: the click then updates charts already on screen
+    for col, skip in zip(st.columns(2), (False, True)):
+        chart(col, training.shared(("dg", (), skip, lang()), lambda: panel_figure([], {}, skip)), key=f"dg_chart_{skip}")
 
 # --- What the paper measured (quoted) ---------------------------------------------------------------
 st.subheader(t("degradation.paper_heading"))

@@ -25,9 +25,10 @@ from streamlit.runtime.scriptrunner import get_script_run_ctx
 
 from core.training.jobs import Job, JobRegistry, JobSnapshot, default_registry
 
-POLL_SECONDS = 0.5  # curves update twice a second while training
+POLL_SECONDS = float(os.environ.get("RESIDUAL_LAB_POLL", "0.5"))  # curves update twice a second while training
 GONE_SECONDS = 15.0  # a session disconnected this long (not a brief network blip) has left
 SWEEP_SECONDS = 5.0
+FIRST_WAIT = 1.0  # a click's run waits this long at most for a first record to draw
 
 
 @st.cache_resource
@@ -88,7 +89,22 @@ def start(key: str, configs: Sequence) -> list[Job]:
     reg, sid = registry(), session_id()
     jobs = [reg.submit(c, sid) for c in configs]
     st.session_state[f"_jobs_{key}"] = jobs
+    first_records(jobs)
     return jobs
+
+
+def first_records(jobs: Sequence[Job], timeout: float = FIRST_WAIT) -> None:
+    """Right after a click, wait (≤ ``timeout``) until some job has sent a record, so the click's
+    own run already draws the first point instead of waiting for the next poll."""
+    end = time.monotonic() + timeout
+
+    def ready() -> bool:
+        snaps = [j.snapshot() for j in jobs]
+        return (any(s.steps or s.task_progress or s.finished for s in snaps)
+                or all(s.status == "queued" for s in snaps))  # nothing will arrive soon
+
+    while time.monotonic() < end and not ready():
+        time.sleep(0.03)
 
 
 def add(key: str, config) -> Job:
@@ -96,6 +112,7 @@ def add(key: str, config) -> Job:
     job = registry().submit(config, session_id())
     jobs = [j for j in st.session_state.get(f"_jobs_{key}", []) if j is not job]
     st.session_state[f"_jobs_{key}"] = jobs + [job]
+    first_records([job])
     return job
 
 
