@@ -185,3 +185,17 @@ class QueueFull(CoreError):
 class TrainingFailed(CoreError):
     def __init__(self, reason: str):
         super().__init__("training_failed", f"Training failed unexpectedly: {reason}", reason=reason)
+
+
+# ---- Errors of lesson 7 (kinds of skip connections) ----
+
+
+class BadDenseDepth(CoreError):
+    def __init__(self, depth: int, per: int, nearest: int):
+        super().__init__(
+            "kinds.bad_dense_depth",  # catalog key error.kinds.bad_dense_depth
+            f"A CIFAR DenseNet has {per}n + 4 layers (3 dense blocks of n layers, {per // 3} conv(s) each, "
+            f"plus the first conv, 2 transitions and the classifier); {depth} is not of that form. "
+            f"The nearest valid depth is {nearest}.",
+            depth=depth, per=per, nearest=nearest,
+        )
