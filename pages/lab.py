@@ -6,7 +6,7 @@ import functools
 import streamlit as st
 
 from core.training.data import DATASETS
-from core.training.engine import BLOCK_TYPES, OPTIMIZERS, SHORTCUTS, TrainConfig, validate
+from core.training.engine import ARCHS, BLOCK_TYPES, OPTIMIZERS, SHORTCUTS, TrainConfig, validate
 from core.errors import CoreError
 from ui import runs, training
 from ui.figures import RUN_COLORS, runs_chart
@@ -92,6 +92,8 @@ width = c1.number_input(t("lab.width"), min_value=1, value=16, step=4, key="lab_
 skip = c3.toggle(t("lab.skip"), True, key="lab_skip", help=t("lab.skip_help"), persist_state=KEEP)
 bn = c3.toggle(t("lab.batchnorm"), True, key="lab_bn", help=t("lab.batchnorm_help"), persist_state=KEEP)
 block = c2.radio(t("lab.block"), BLOCK_TYPES, key="lab_block", format_func=labeler("lab.block_"), persist_state=KEEP)
+arch = c2.radio(t("kinds.lab_arch"), ARCHS, key="lab_arch", format_func=labeler("kinds.arch_"),
+                help=t("kinds.lab_arch_help"), persist_state=KEEP)  # lesson 7's joins
 shortcut = c3.radio(t("lab.shortcut"), SHORTCUTS, key="lab_shortcut", format_func=labeler("lab.shortcut_"),
                     disabled=not skip, persist_state=KEEP)
 
@@ -114,7 +116,7 @@ seed = d3.number_input(t("lab.seed"), min_value=0, value=0, key="lab_seed", help
 
 # Small data sets log every step (a dozen per epoch); MNIST's 469 steps per epoch log every 10th.
 cfg = TrainConfig(depth=int(depth), width=int(width), block=block, batchnorm=bn, skip=skip, shortcut=shortcut,
-                  dataset=dataset, data_dir=folder, optimizer=optimizer, lr=lr, weight_decay=decay,
+                  arch=arch, dataset=dataset, data_dir=folder, optimizer=optimizer, lr=lr, weight_decay=decay,
                   batch_size=int(batch), epochs=int(epochs), seed=int(seed), log_every=10 if dataset in FILES else 1)
 limits = training.registry().limits
 st.caption(t("lab.limits", depth=num(limits.max_depth), width=num(limits.max_width), epochs=num(limits.max_epochs),
