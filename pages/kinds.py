@@ -44,7 +44,8 @@ def curves(snaps, key: str, title: str, metric: str = "train_error", names=name)
     pct = 100 if metric == "train_error" else 1
     series = {names(s): ([r.step for r in s.steps], [pct * getattr(r, metric) for r in s.steps]) for s in snaps}
     y = t("kinds.axis_error" if metric == "train_error" else "kinds.axis_loss")
-    st.plotly_chart(line_chart(series, title, t("kinds.axis_step"), y, lang(), height=360), width="stretch", key=key)
+    st.plotly_chart(line_chart(series, title, t("kinds.axis_step"), y, lang(), log_y=metric == "loss", height=360),
+                    width="stretch", key=key)
 
 
 def train_buttons(key: str, label: str, tasks) -> None:
@@ -71,7 +72,7 @@ try:
 except CoreError as err:
     show_error(err)
 else:
-    left, right = st.columns([3, 2])
+    left, right = st.columns(2)
     xs = list(g.layers)
     left.plotly_chart(line_chart(
         {t("kinds.series_add"): (xs, g.add), t("kinds.series_concat"): (xs, g.concat),
@@ -87,7 +88,7 @@ else:
        ratio=dec(dense_cost.params / res_cost.params, 2), side=num(8))
 
 dn, pair = REF["densenet"], imagenet_pair()
-t1, t2 = st.columns(2)
+t1 = t2 = st.container()
 t1.dataframe([{t("kinds.col_model"): m, t("kinds.col_params_live"): num(cifar_dense_params(d, kk, bc)),
                t("kinds.col_params_paper"): f"{dec(pm, 1)} M",
     t("kinds.col_c10"): f"{dec(e, 2)} %", t("kinds.col_c10p"): f"{dec(ep, 2)} %"}
@@ -130,7 +131,7 @@ def draw_concat(snaps):
     st.plotly_chart(reuse_heatmaps(maps.blocks, [t("kinds.block", i=i + 1) for i in range(n)], t("kinds.axis_source"),
                                    t("kinds.axis_target"), src, tgt, t("kinds.chart_reuse"), lang()),
                     width="stretch", key="ki_reuse")
-    md(L, "reuse")
+    md(L, "reuse", change=dec(100 * maps.largest_change(), 0))
 
 
 training.live("kinds_concat", draw_concat)
@@ -177,7 +178,7 @@ st.dataframe([{t("kinds.col_shortcut"): t(f"kinds.im_{c}"), t("kinds.col_on_shor
                t("kinds.col_on_branch"): half(b), t("kinds.col_error"): t("kinds.fail") if e == "fail" else
                f"{dec(float(e), 2)} %", t("kinds.col_remark"): r.replace("b_g", "b")}
               for c, a, b, e, r in zip(im["shortcut"], im["on_shortcut"], im["on_branch"], im["error"], im["remark"])],
-             hide_index=True, width="stretch")
+             hide_index=True, width="stretch", height=35 * (len(im["error"]) + 1) + 3)
 st.caption(t("kinds.quoted", source=im["source"]))
 md(L, "paper_reading")
 
@@ -207,7 +208,8 @@ def draw_long(snaps):
     cols = {t("kinds.col_input"): w.inputs, t("kinds.without_skips"): wo.outputs, t("kinds.with_skips"): w.outputs,
             t("kinds.col_target"): w.targets, t("kinds.col_err_without"): abs(wo.outputs - wo.targets),
             t("kinds.col_err_with"): abs(w.outputs - w.targets)}
-    st.plotly_chart(digit_grid(cols, t("kinds.chart_digits"), lang()), width="stretch", key="ki_digits")
+    st.plotly_chart(digit_grid(cols, t("kinds.chart_digits"), lang(), errors=tuple(cols)[-2:]), width="stretch",
+                    key="ki_digits")
     md(L, "long_result", ratio=dec(wo.test_mse / w.test_mse, 2), detail=dec(wo.detail_mse / w.detail_mse, 2),
        coarse=dec(wo.coarse_mse / w.coarse_mse, 2))
 

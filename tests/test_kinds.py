@@ -257,6 +257,11 @@ def test_dense_reuse_task_trains_and_sends_the_maps():
     assert isinstance(maps, ReuseMaps) and len(maps.blocks) == 3
     for m in maps.blocks:
         assert m.shape == (3, 3) and np.isnan(m[0, 1:]).all() and np.isfinite(m[2]).all()
+    # The initial maps come from the same seed's fresh net: training moved the weights, a little.
+    assert [m.shape for m in maps.initial] == [(3, 3)] * 3
+    first = build_model(task.config, load_dataset("digits")).features.denseblock1.denselayer1.conv1.weight
+    assert maps.initial[0][0, 0] == pytest.approx(float(first.abs().mean()), rel=1e-6)
+    assert 0 < maps.largest_change() < 10
     pickle.loads(pickle.dumps((task, maps)))  # tasks and results cross process boundaries
     with pytest.raises(BadChoice):
         DenseReuseTask(TrainConfig()).validate()

@@ -20,23 +20,28 @@ def reuse_heatmaps(maps, titles: list[str], x_title: str, y_title: str, source_l
         xs = [source_label(s) for s in range(m.shape[1])]
         ys = [target_label(r, m.shape[0]) for r in range(m.shape[0])]
         fig.add_trace(go.Heatmap(z=scaled, x=xs, y=ys, customdata=m, zmin=0, zmax=1, colorscale="Viridis",
-                                 showscale=i == len(maps), text=np.where(np.isnan(m), "", np.round(scaled, 2)),
+                                 showscale=i == len(maps),
+                                 text=np.where(np.isnan(m), "", np.round(scaled, 2)),
                                  texttemplate="%{text}", hovertemplate="%{y} ← %{x}: %{customdata:.4f}<extra></extra>",
                                  colorbar=dict(thickness=10)), row=1, col=i)
-        fig.update_yaxes(autorange="reversed", row=1, col=i, title_text=y_title if i == 1 else None)
+        fig.update_yaxes(autorange="reversed", row=1, col=i, title_text=y_title if i == 1 else None,
+                         showticklabels=i == 1)  # the same rows in every block: label them once
         fig.update_xaxes(row=1, col=i, title_text=x_title)
     return _layout(fig, title, lang, height)
 
 
-def digit_grid(columns: dict[str, np.ndarray], title: str, lang: str, cell: int = 130) -> go.Figure:
-    """Images side by side: one column per entry (e.g. input, output, target), one row per digit."""
+def digit_grid(columns: dict[str, np.ndarray], title: str, lang: str, cell: int = 130,
+               errors: tuple[str, ...] = ()) -> go.Figure:
+    """Images side by side: one column per entry (e.g. input, output, target), one row per digit;
+    columns named in ``errors`` are error maps, drawn in red."""
     names = list(columns)
     rows = len(next(iter(columns.values())))
     fig = make_subplots(rows=rows, cols=len(names), column_titles=names, horizontal_spacing=0.01,
                         vertical_spacing=0.01)
     for c, name in enumerate(names, start=1):
         for r in range(rows):
-            fig.add_trace(go.Heatmap(z=np.clip(columns[name][r], 0, 1), zmin=0, zmax=1, colorscale="gray_r",
+            fig.add_trace(go.Heatmap(z=np.clip(columns[name][r], 0, 1), zmin=0, zmax=1,
+                                     colorscale="Reds" if name in errors else "gray_r",
                                      showscale=False, hovertemplate="%{z:.2f}<extra></extra>"), row=r + 1, col=c)
     fig.update_xaxes(visible=False, constrain="domain")
     fig.update_yaxes(visible=False, autorange="reversed", constrain="domain")

@@ -27,9 +27,9 @@ from core.models.blocks import BasicBlock
 from core.models.densenet import DenseBlock, dense_input_channels, densenet121, densenet_cifar, feature_reuse
 from core.models.resnet import resnet50
 from core.models.unet import EncoderDecoder
-from core.training.data import digits_arrays, digits_split
+from core.training.data import digits_arrays, digits_split, load_dataset
 from core.training.engine import (EpochRecord, Limits, Outcome, Result, RunInfo, StepRecord, TrainConfig,
-                                  train_model)
+                                  build_model, train_model)
 
 # ---- Add vs concatenate ---------------------------------------------------------------------------
 
@@ -139,6 +139,11 @@ class ReuseMaps:
     the last row is the transition (or, for the last block, the classifier) after the block."""
 
     blocks: tuple[np.ndarray, ...]
+    initial: tuple[np.ndarray, ...]  # the same maps at initialisation (same seed), for comparison
+
+    def largest_change(self) -> float:
+        """max over cells of |trained / initial − 1|: how far training moved the map."""
+        return float(max(np.nanmax(np.abs(b / a - 1)) for b, a in zip(self.blocks, self.initial)))
 
 
 @dataclass(frozen=True)
@@ -153,11 +158,16 @@ class DenseReuseTask:
         self.config.validate(limits)
 
     def run(self, emit: Callable, stop: threading.Event | None = None, max_seconds: float | None = None) -> Outcome:
+        data = load_dataset(self.config.dataset, self.config.data_dir)
+        initial = _reuse_maps(build_model(self.config, data))  # the same seed draws the same start
         outcome, model = train_model(self.config, emit, stop, max_seconds)
         if outcome.status == "done":
-            maps = tuple(np.array(feature_reuse(b, c), dtype=np.float32) for b, c in model.reuse_pairs())
-            emit(Result(ReuseMaps(maps)))
+            emit(Result(ReuseMaps(_reuse_maps(model), initial)))
         return outcome
+
+
+def _reuse_maps(model) -> tuple[np.ndarray, ...]:
+    return tuple(np.array(feature_reuse(b, c), dtype=np.float32) for b, c in model.reuse_pairs())
 
 
 CORRUPTIONS = ("noise", "mask")  # Gaussian noise of std `level`, or a fraction `level` of pixels set to 0
@@ -200,9 +210,9 @@ class DenoiseTask:
 
     long_skips: bool = True
     corruption: str = "noise"
-    level: float = 0.5
+    level: float = 0.3  # noise std (pixels run 0…1), or the fraction of pixels dropped
     width: int = 16  # C: channels at the top level (2C, 4C below)
-    epochs: int = 12
+    epochs: int = 10
     lr: float = 3e-3
     batch_size: int = 64
     seed: int = 0
