@@ -44,10 +44,10 @@ def test_each_live_piece_trains_and_shows_curves_and_images(page, server_url):
     page.get_by_text(t("kinds.m_without"), exact=True).wait_for(timeout=30_000)
     wait_chart(page, t("kinds.chart_alpha"), "c.points.length === 12 && c.points.every(n => n >= 20)")
     wait_idle(page)
-    # Whole curves: 36 steps logged every 2nd step (concat), 48 (gates), 230 every 4th (long skips).
+    # Whole curves: 36 steps logged every 2nd step (concat), 48 (gates), 144 every 4th (long skips).
     assert chart(page, t("kinds.chart_concat"))["points"] == [19, 19, 19]
     assert chart(page, t("kinds.chart_gates"))["points"] == [25, 25, 25]
-    assert chart(page, t("kinds.chart_long"))["points"] == [66, 66]  # step 1, every 4th, 8 other epoch ends
+    assert chart(page, t("kinds.chart_long"))["points"] == [37, 37]  # 144 steps: step 1 and every 4th
     assert page.locator("[data-testid='stException']").count() == 0
     assert page.locator("[data-testid='stAlert']").filter(has_text="Error").count() == 0
     screenshot(page, "kinds-trained-en")

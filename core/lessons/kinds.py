@@ -112,7 +112,7 @@ def imagenet_pair(size: int = 224) -> dict[str, Cost]:
 # ---- The live comparisons: engine configs -------------------------------------------------------
 
 # Measured by bench/kinds_latency.py (digits, seeds 0–4): these sizes give nets of about the same
-# parameter count (DenseNet-BC-16, k = 24: 172,042; ResNet-14 / Plain-14: 172,378) that train in a
+# parameter count (DenseNet-BC-16, k = 24: 172,042; ResNet-14 / Plain-14 on digits: 172,218) that train in a
 # few seconds each.
 CONCAT_DEPTH, CONCAT_GROWTH, CONCAT_EPOCHS = 14, 24, 3
 GATE_DEPTH, GATE_EPOCHS, GATE_LR = 14, 4, 2e-3
@@ -212,9 +212,9 @@ class DenoiseTask:
     corruption: str = "noise"
     level: float = 0.3  # noise std (pixels run 0…1), or the fraction of pixels dropped
     width: int = 16  # C: channels at the top level (2C, 4C below)
-    epochs: int = 10
+    epochs: int = 12  # 144 steps of 128 digits; bench/kinds_latency.py times it and compares over seeds
     lr: float = 3e-3
-    batch_size: int = 64
+    batch_size: int = 128
     seed: int = 0
     shown: int = 6  # test digits sent back as images
     log_every: int = 4
