@@ -43,9 +43,9 @@ def status_lines(snaps, names=name) -> None:
 def curves(snaps, key: str, title: str, metric: str = "train_error", names=name) -> None:
     pct = 100 if metric == "train_error" else 1
     series = {names(s): ([r.step for r in s.steps], [pct * getattr(r, metric) for r in s.steps]) for s in snaps}
-    y = t("kinds.axis_error" if metric == "train_error" else "kinds.axis_loss")
-    st.plotly_chart(line_chart(series, title, t("kinds.axis_step"), y, lang(), log_y=metric == "loss", height=360),
-                    width="stretch", key=key)
+    y, log = t("kinds.axis_error" if metric == "train_error" else "kinds.axis_loss"), metric == "loss"
+    fig = line_chart(series, title, t("kinds.axis_step"), y, lang(), log_y=log, y_dtick="D2" if log else None)
+    st.plotly_chart(fig, width="stretch", key=key)
 
 
 def train_buttons(key: str, label: str, tasks) -> None:
@@ -179,7 +179,7 @@ st.dataframe([{t("kinds.col_shortcut"): t(f"kinds.im_{c}"), t("kinds.col_on_shor
                f"{dec(float(e), 2)} %", t("kinds.col_remark"): r.replace("b_g", "b")}
               for c, a, b, e, r in zip(im["shortcut"], im["on_shortcut"], im["on_branch"], im["error"], im["remark"])],
              hide_index=True, width="stretch", height=35 * (len(im["error"]) + 1) + 3)
-st.caption(t("kinds.quoted", source=im["source"]))
+st.caption(t("kinds.quoted_im", source=im["source"]))
 md(L, "paper_reading")
 
 # --- 3. Long skips --------------------------------------------------------------------------------

@@ -27,7 +27,9 @@ def reuse_heatmaps(maps, titles: list[str], x_title: str, y_title: str, source_l
         fig.update_yaxes(autorange="reversed", row=1, col=i, title_text=y_title if i == 1 else None,
                          showticklabels=i == 1)  # the same rows in every block: label them once
         fig.update_xaxes(row=1, col=i, title_text=x_title)
-    return _layout(fig, title, lang, height)
+    fig = _layout(fig, title, lang, height)
+    fig.update_layout(margin=dict(l=10, r=10, t=80, b=10))  # room for the title and the block names
+    return fig
 
 
 def digit_grid(columns: dict[str, np.ndarray], title: str, lang: str, cell: int = 130,
