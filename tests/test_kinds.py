@@ -260,7 +260,7 @@ def test_dense_reuse_task_trains_and_sends_the_maps():
     # The initial maps come from the same seed's fresh net: training moved the weights, a little.
     assert [m.shape for m in maps.initial] == [(3, 3)] * 3
     first = build_model(task.config, load_dataset("digits")).features.denseblock1.denselayer1.conv1.weight
-    assert maps.initial[0][0, 0] == pytest.approx(float(first.abs().mean()), rel=1e-6)
+    assert maps.initial[0][0, 0] == pytest.approx(first.detach().abs().mean().item(), rel=1e-6)
     assert 0 < maps.largest_change() < 10
     pickle.loads(pickle.dumps((task, maps)))  # tasks and results cross process boundaries
     with pytest.raises(BadChoice):
