@@ -59,3 +59,21 @@ def test_gate_comparison_trains_and_reports_the_run():
     assert names == [f"gate α, block {i}" for i in range(1, 7)] + [f"scale α, block {i}" for i in range(1, 7)]
     gate6 = alpha["data"][5]["y"]
     assert gate6[0] == pytest.approx(gate_start(-1.0), abs=0.02) and gate6[-1] != gate6[0]  # starts at σ(b), moves
+
+
+def test_the_lab_trains_the_architecture_it_offers():
+    at = open_page("lab", "en")
+    at.radio(key="lab_arch").set_value("densenet")
+    at.number_input(key="lab_depth").set_value(8)
+    at.number_input(key="lab_width").set_value(8)
+    at.number_input(key="lab_epochs").set_value(1).run()
+    at.button(key="lab_train").click().run()
+    assert not at.exception and not at.error
+    deadline = time.time() + 120
+    while time.time() < deadline and not any(m.value == ":green[done]" for m in at.markdown):
+        time.sleep(0.5)
+        at.run()
+    labels = [m.value for m in at.markdown if m.value.startswith("**#")]
+    assert labels == ["**#1 DenseNet-BC-10 · Adam 5 × 10⁻⁴ · BN · width 8 · seed 0**"]  # width = growth rate
+    assert any(m.value == ":green[done]" for m in at.markdown)
+    assert i18n.text("en", "lab.params", params="9,342")  # densenet_cifar(10, 8, in_channels=1) in [c.value for c in at.caption]
