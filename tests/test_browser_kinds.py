@@ -55,7 +55,8 @@ def test_each_live_piece_trains_and_shows_curves_and_images(page, server_url):
     # The finished (cached) runs are drawn again in Vietnamese.
     page.set_viewport_size({"width": 1400, "height": 1000})
     page.locator("[data-testid='stSidebar']").get_by_text(i18n.LANG_NAMES["vi"], exact=True).click()
-    page.wait_for_function("() => document.querySelector('h1') && document.querySelector('h1').innerText.startsWith('7. C')")
+    h1 = "() => document.querySelector('h1') && document.querySelector('h1').innerText.startsWith('7. C')"
+    page.wait_for_function(h1)
     wait_idle(page)
     wait_chart(page, t("kinds.chart_digits", "vi"), "c.types.length === 36", timeout=60_000)
     wait_chart(page, t("kinds.chart_reuse", "vi"), "c.types.length === 3", timeout=60_000)

@@ -76,4 +76,5 @@ def test_the_lab_trains_the_architecture_it_offers():
     labels = [m.value for m in at.markdown if m.value.startswith("**#")]
     assert labels == ["**#1 DenseNet-BC-10 · Adam 5 × 10⁻⁴ · BN · width 8 · seed 0**"]  # width = growth rate
     assert any(m.value == ":green[done]" for m in at.markdown)
-    assert i18n.text("en", "lab.params", params="9,342")  # densenet_cifar(10, 8, in_channels=1) in [c.value for c in at.caption]
+    params = i18n.text("en", "lab.params", params="9,342")  # densenet_cifar(10, 8, in_channels=1)
+    assert params in [c.value for c in at.caption]
