@@ -280,3 +280,17 @@ class BatchNotDivisible(CoreError):
             f"The global batch of {batch} must split evenly over {world} process(es) × {micro} micro-batch(es).",
             batch=batch, world=world, micro=micro,
         )
+
+
+# ---- Errors of lesson 7 (kinds of skip connections) ----
+
+
+class BadDenseDepth(CoreError):
+    def __init__(self, depth: int, per: int, nearest: int):
+        super().__init__(
+            "kinds.bad_dense_depth",  # catalog key error.kinds.bad_dense_depth
+            f"A CIFAR DenseNet has {per}n + 4 layers (3 dense blocks of n layers, {per // 3} conv(s) each, "
+            f"plus the first conv, 2 transitions and the classifier); {depth} is not of that form. "
+            f"The nearest valid depth is {nearest}.",
+            depth=depth, per=per, nearest=nearest,
+        )

@@ -6,7 +6,7 @@ import functools
 import streamlit as st
 
 from core.training.data import DATASETS
-from core.training.engine import BLOCK_TYPES, MAX_SEED, OPTIMIZERS, SHORTCUTS, TrainConfig, validate
+from core.training.engine import ARCHS, BLOCK_TYPES, MAX_SEED, OPTIMIZERS, SHORTCUTS, TrainConfig, validate
 from core.errors import CoreError
 from ui import links, runs, training
 from ui.figures import RUN_COLORS, runs_chart
@@ -93,6 +93,8 @@ width = whole_number(c1, t("lab.width"), 1, limits.max_width, 16, "lab_width", n
 skip = c3.toggle(t("lab.skip"), True, key="lab_skip", help=t("lab.skip_help"), persist_state=KEEP)
 bn = c3.toggle(t("lab.batchnorm"), True, key="lab_bn", help=t("lab.batchnorm_help"), persist_state=KEEP)
 block = c2.radio(t("lab.block"), BLOCK_TYPES, key="lab_block", format_func=labeler("lab.block_"), persist_state=KEEP)
+arch = c2.radio(t("kinds.lab_arch"), ARCHS, key="lab_arch", format_func=labeler("kinds.arch_"),
+                help=t("kinds.lab_arch_help"), persist_state=KEEP)  # lesson 7's joins
 shortcut = c3.radio(t("lab.shortcut"), SHORTCUTS, key="lab_shortcut", format_func=labeler("lab.shortcut_"),
                     disabled=not skip, persist_state=KEEP)
 
@@ -117,7 +119,7 @@ seed = whole_number(d3, t("lab.seed"), 0, MAX_SEED, 0, "lab_seed", name=t("lab.f
 # Small data sets log every step (a dozen per epoch); MNIST's 469 steps per epoch log every 10th.
 typed = (depth, width, epochs, seed)  # None: the box holds a number that cannot run; it says why
 cfg = TrainConfig(depth=depth or 20, width=width or 16, block=block, batchnorm=bn, skip=skip, shortcut=shortcut,
-                  dataset=dataset, data_dir=folder, optimizer=optimizer, lr=lr, weight_decay=decay,
+                  arch=arch, dataset=dataset, data_dir=folder, optimizer=optimizer, lr=lr, weight_decay=decay,
                   batch_size=int(batch), epochs=epochs or 5, seed=seed or 0, log_every=10 if dataset in FILES else 1)
 st.caption(t("lab.limits", depth=num(limits.max_depth), width=num(limits.max_width), epochs=num(limits.max_epochs),
              seconds=runs.number(limits.max_seconds, lang()), runs=MAX_RUNS))

@@ -23,6 +23,7 @@ LESSONS: tuple[Lesson, ...] = (
     Lesson(6, "family", "inside", ":material/stacked_bar_chart:"),
     Lesson(9, "lab", "lab", ":material/science:"),
     Lesson(8, "why", "beyond", ":material/hub:"),
+    Lesson(7, "kinds", "beyond", ":material/call_split:"),  # menus sort by number
 )
 
 GROUPS = ("start", "foundations", "inside", "beyond", "lab")

@@ -38,6 +38,8 @@ def number(x: float, lang: str) -> str:
 
 def net_name(cfg: TrainConfig, lang: str) -> str:
     """"ResNet-20" or "Plain-20" (the plain word translated)."""
+    if cfg.arch in ("densenet", "gated", "scaled") and (cfg.skip or cfg.arch == "densenet"):  # lesson 7
+        return i18n.text(lang, f"kinds.net_{cfg.arch}", depth=cfg.depth + 2 if cfg.arch == "densenet" else cfg.depth)
     return i18n.text(lang, "lab.net_residual" if cfg.skip else "lab.net_plain", depth=cfg.depth)
 
 

@@ -180,7 +180,7 @@ class CifarResNet(nn.Module):
     ):
         super().__init__()
         n = cifar_blocks_per_stage(depth)
-        block_cls = BLOCKS[block]
+        block_cls = BLOCKS[block] if isinstance(block, str) else block  # a name, or a block class (lesson 7)
         if block_cls is Bottleneck:
             raise OutOfRange("block", block, "basic", "preact")
         self.name = f"ResNet-{depth}" if skip else f"Plain-{depth}"

@@ -22,13 +22,16 @@ from core.training.data import DATASETS, Dataset, batch_indices, check_available
 from core.training.device import pick_device
 from core.errors import BadChoice, DeviceUnavailable, OutOfRange
 from core.lessons.gradflow import block_units, layer_grad_norms
+from core.models.densenet import densenet_cifar
 from core.models.resnet import cifar_blocks_per_stage, cifar_resnet
+from core.models.skips import DEFAULT_GATE_BIAS, SkipKindNet
 from core.lessons.toy import DIVERGED_LOSS  # one threshold for every training demo: above it (or NaN/inf) = diverged
 
 BLOCK_TYPES = ("basic", "preact")
 SHORTCUTS = ("A", "B", "C")
 OPTIMIZERS = ("sgd", "adam")
 DEVICES = ("auto", "cpu", "cuda", "mps")
+ARCHS = ("resnet", "densenet", "gated", "scaled")  # lesson 7's kinds of skip connection (see TrainConfig.arch)
 MOMENTUM = 0.9  # SGD momentum of He et al. 2016
 MAX_SEED = 2**32 - 1  # seeds 0 … 4,294,967,295 (torch.manual_seed overflows past 2⁶⁴)
 
@@ -57,6 +60,13 @@ class TrainConfig:
     seed: int = 0  # model initialisation and batch order
     device: str = "auto"  # "auto" (CUDA, then MPS, then CPU), "cpu", "cuda", "mps"
     log_every: int = 5  # a StepRecord at step 1 and every this many steps (and at each epoch's end)
+    # How blocks join F(x) and x (lesson 7). "resnet": y = F(x) + x (all the fields above apply);
+    # "gated": y = α·F(x) + (1 − α)·x with a highway gate α = σ(W_T x + b_T); "scaled": y = x + α·F(x),
+    # α a learned scalar from 0 (both basic blocks only); "densenet": DenseNet-BC whose 3 dense blocks
+    # hold n layers each for depth 6n + 2 (Huang's L = 6n + 4) and growth rate k = width (block,
+    # skip, shortcut and batchnorm do not apply).
+    arch: str = "resnet"
+    gate_bias: float = DEFAULT_GATE_BIAS  # b_T at initialisation, arch="gated" only
 
     def replace(self, **changes) -> TrainConfig:
         """A copy with some fields changed."""
@@ -94,6 +104,7 @@ class RunInfo:
     threads: int  # torch intra-op threads of the training thread
     steps_per_epoch: int
     total_steps: int
+    extras: tuple[str, ...] = ()  # names of StepRecord.extras (e.g. the blocks whose gate α is logged)
 
 
 @dataclass(frozen=True)
@@ -106,6 +117,7 @@ class StepRecord:
     train_error: float  # fraction of those steps' training examples misclassified
     elapsed: float  # seconds since the run started (set-up included)
     grad_norms: tuple[float, ...]  # L2 norm of each unit's weight gradients at this step (RunInfo.layers)
+    extras: tuple[float, ...] = ()  # the model's skip_weights() if it has them: mean gate α or scale α per block
 
 
 @dataclass(frozen=True)
@@ -164,13 +176,16 @@ def validate(cfg: TrainConfig, limits: Limits = Limits()) -> None:
     _check_range("seed", cfg.seed, 0, MAX_SEED)
     _check_range("lr", cfg.lr, 0.0, 100.0)
     _check_range("weight_decay", cfg.weight_decay, 0.0, 1.0)
+    _check_range("gate_bias", cfg.gate_bias, -10.0, 10.0)
     for name, value, choices in (
         ("block", cfg.block, BLOCK_TYPES), ("shortcut", cfg.shortcut, SHORTCUTS),
         ("optimizer", cfg.optimizer, OPTIMIZERS), ("dataset", cfg.dataset, DATASETS),
-        ("device", cfg.device, DEVICES),
+        ("device", cfg.device, DEVICES), ("arch", cfg.arch, ARCHS),
     ):
         if value not in choices:
             raise BadChoice(name, value, choices)
+    if cfg.arch in ("gated", "scaled") and cfg.block != "basic":
+        raise BadChoice("block", cfg.block, ("basic",))
     resolve_device(cfg.device)
     check_available(cfg.dataset, cfg.data_dir)
 
@@ -194,6 +209,12 @@ def build_model(cfg: TrainConfig, data: Dataset) -> nn.Module:
     # concurrent jobs neither disturb each other nor the rest of the process.
     with _INIT_LOCK, torch.random.fork_rng(devices=[]):
         torch.manual_seed(cfg.seed)
+        if cfg.arch == "densenet":
+            n = cifar_blocks_per_stage(cfg.depth)
+            return densenet_cifar(6 * n + 4, cfg.width, True, data.num_classes, data.in_channels)
+        if cfg.arch in ("gated", "scaled"):
+            return SkipKindNet(cfg.arch, cfg.depth, data.num_classes, data.in_channels, cfg.skip, cfg.shortcut,
+                               cfg.batchnorm, cfg.width, cfg.gate_bias)
         return cifar_resnet(cfg.depth, data.num_classes, data.in_channels, cfg.skip, cfg.shortcut,
                             cfg.block, cfg.batchnorm, cfg.width)
 
@@ -233,7 +254,17 @@ def train(
     max_seconds: float | None = None,
     on_model: Callable[[nn.Module], None] | None = None,
 ) -> Outcome:
-    """Train ``cfg``'s net, calling ``emit`` with each record; returns how the run ended.
+    """Train ``cfg``'s net, calling ``emit`` with each record; returns how the run ended (train_model's outcome)."""
+    return train_model(cfg, emit, stop, max_seconds)[0]
+
+
+def train_model(
+    cfg: TrainConfig,
+    emit: Callable[[Record], None] = lambda record: None,
+    stop: threading.Event | None = None,
+    max_seconds: float | None = None,
+) -> tuple[Outcome, nn.Module]:
+    """Train ``cfg``'s net, calling ``emit`` with each record; returns how the run ended and the model.
 
     ``stop`` ends the run before the next step ("stopped"); ``max_seconds`` of wall time ends it
     with "time_limit"; a loss that is NaN, infinite or above DIVERGED_LOSS (1e6, where cross-entropy
@@ -252,9 +283,11 @@ def train(
     n = len(data.y_train)
     # A last batch of one example would break BatchNorm in train mode: it is dropped (_epoch_batches).
     steps_per_epoch = n // cfg.batch_size + (n % cfg.batch_size >= 2)
+    skip_weights = getattr(model, "skip_weights", None)  # lesson 7's gated and scaled nets log their α
+    extra_names = tuple(f"block{i + 1}" for i in range(len(skip_weights()))) if skip_weights else ()
     emit(RunInfo(model.name, sum(p.numel() for p in model.parameters()),
                  tuple(name for name, _ in block_units(model)), device.type, torch.get_num_threads(),
-                 steps_per_epoch, steps_per_epoch * cfg.epochs))
+                 steps_per_epoch, steps_per_epoch * cfg.epochs, extra_names))
 
     step = 0
     for epoch in range(1, cfg.epochs + 1):
@@ -263,9 +296,9 @@ def train(
         batches = _epoch_batches(n, cfg.batch_size, order)
         for i, idx in enumerate(batches):
             if stop is not None and stop.is_set():
-                return Outcome("stopped", step)
+                return Outcome("stopped", step), model
             if max_seconds is not None and time.perf_counter() - t0 > max_seconds:
-                return Outcome("time_limit", step)
+                return Outcome("time_limit", step), model
             idx = idx.to(device, non_blocking=True)
             xb, yb = data.x_train[idx], data.y_train[idx]  # (B, C, H, W), (B,)
             logits = model(xb)  # (B, classes)
@@ -280,20 +313,21 @@ def train(
                 losses = torch.stack([w[0] for w in window]).cpu()  # (k,)
                 bad = (~(losses.abs() <= DIVERGED_LOSS)).nonzero()  # NaN compares False, so it counts
                 if len(bad):
-                    return Outcome("diverged", step, step - len(window) + 1 + int(bad[0]))
+                    return Outcome("diverged", step, step - len(window) + 1 + int(bad[0])), model
                 sizes = torch.tensor([w[2] for w in window], dtype=torch.float64)
                 seen, wrong = float(sizes.sum()), float(torch.stack([w[1] for w in window]).sum())
                 loss_sum = float((losses.double() * sizes).sum())
                 ep_loss, ep_wrong, ep_seen = ep_loss + loss_sum, ep_wrong + wrong, ep_seen + seen
                 norms = tuple(v for _, v in layer_grad_norms(model))
-                emit(StepRecord(step, epoch, loss_sum / seen, wrong / seen, time.perf_counter() - t0, norms))
+                extras = skip_weights() if skip_weights else ()
+                emit(StepRecord(step, epoch, loss_sum / seen, wrong / seen, time.perf_counter() - t0, norms, extras))
                 window = []
         # The test loss may be huge early on (eval mode uses BatchNorm's lagging running statistics)
         # while training is healthy: it is reported, never taken for divergence.
         test_loss, test_error = evaluate(model, data.x_test, data.y_test)
         emit(EpochRecord(epoch, step, ep_loss / ep_seen, ep_wrong / ep_seen, test_loss, test_error,
                          time.perf_counter() - t0))
-    return Outcome("done", step)
+    return Outcome("done", step), model
 
 
 def _epoch_batches(n: int, batch_size: int, generator: torch.Generator) -> tuple[torch.Tensor, ...]:

@@ -1,0 +1,219 @@
+"""Lesson 7: kinds of skip connections: add vs concatenate, gated and scaled skips, long skips."""
+
+import streamlit as st
+
+from core.errors import CoreError
+from core.lessons.kinds import CORRUPTIONS, DenoiseTask, DenseReuseTask, cifar_dense_params, concat_configs, \
+    gate_configs, gate_start, growth, imagenet_pair, stage_costs
+from core.models.skips import DEFAULT_GATE_BIAS
+from core.reference import reference
+from ui import runs, training
+from ui.figures import line_chart
+from ui.kinds import digit_grid, reuse_heatmaps
+from ui.shell import big, dec, decimal_slider, labeler, lang, lesson_title, md, num, quiz, require_shell, show_error, t
+
+require_shell()
+L = "kinds"
+REF = reference()
+st.title(lesson_title(L))
+md(L, "intro")
+
+
+def config(snap):
+    """The TrainConfig of a run (a DenseReuseTask carries one)."""
+    return getattr(snap.config, "config", snap.config)
+
+
+def name(snap) -> str:
+    return runs.net_name(config(snap), lang())
+
+
+def status_lines(snaps, names=name) -> None:
+    progress = sum(s.progress for s in snaps) / len(snaps)
+    st.progress(progress, text=t("kinds.progress", pct=round(100 * progress)))
+    for s in snaps:
+        if s.status == "queued":
+            st.caption(t("kinds.queued", name=names(s), position=s.position))
+        elif s.status == "diverged":
+            st.warning(t("kinds.diverged", name=names(s), step=s.diverged_step))
+        elif s.error is not None:
+            show_error(s.error)
+
+
+def curves(snaps, key: str, title: str, metric: str = "train_error", names=name) -> None:
+    pct = 100 if metric == "train_error" else 1
+    series = {names(s): ([r.step for r in s.steps], [pct * getattr(r, metric) for r in s.steps]) for s in snaps}
+    y, log = t("kinds.axis_error" if metric == "train_error" else "kinds.axis_loss"), metric == "loss"
+    fig = line_chart(series, title, t("kinds.axis_step"), y, lang(), log_y=log, y_dtick="D2" if log else None)
+    st.plotly_chart(fig, width="stretch", key=key)
+
+
+def train_buttons(key: str, label: str, tasks) -> None:
+    b1, b2 = st.columns([2, 1])
+    if b1.button(label, type="primary", key=f"ki_{key}"):
+        try:
+            training.start(key, tasks())
+        except CoreError as err:
+            show_error(err)
+    if training.jobs(key) and b2.button(t("kinds.stop"), key=f"ki_{key}_stop"):
+        training.stop(key)
+
+
+# --- 1. Add vs concatenate ------------------------------------------------------------------------
+st.header(t("kinds.concat_heading"))
+md(L, "concat")
+c1, c2, c3 = st.columns(3)
+k0 = c1.number_input(t("kinds.k0"), 1, 512, 24, key="ki_k0", help=t("kinds.k0_help"))
+k = c2.number_input(t("kinds.growth"), 1, 128, 12, key="ki_k", help=t("kinds.growth_help"))
+n_layers = c3.number_input(t("kinds.layers"), 1, 48, 6, key="ki_layers")
+try:
+    g = growth(int(k0), int(k), int(n_layers))
+    res_cost, dense_cost = stage_costs(int(k0), int(k), int(n_layers))
+except CoreError as err:
+    show_error(err)
+else:
+    left, right = st.columns(2)
+    xs = list(g.layers)
+    left.plotly_chart(line_chart(
+        {t("kinds.series_add"): (xs, g.add), t("kinds.series_concat"): (xs, g.concat),
+         t("kinds.series_measured"): (xs, g.measured)}, t("kinds.chart_channels"), t("kinds.axis_layer"),
+        t("kinds.axis_channels"), lang(), dashed=(t("kinds.series_add"),), markers=(t("kinds.series_measured"),),
+        height=340), width="stretch", key="ki_growth_chart")
+    right.dataframe([{t("kinds.col_stage"): t(row, n=num(int(n_layers)), k=num(int(k))),
+                      t("kinds.col_params"): num(c.params), t("kinds.col_macs"): num(c.macs),
+                      t("kinds.col_out"): num(c.out_channels)}
+                     for row, c in (("kinds.row_res", res_cost), ("kinds.row_dense", dense_cost))],
+                    hide_index=True, width="stretch")
+    md(L, "concat_numbers", last=num(g.measured[-2]), out=num(g.measured[-1]), k0=num(int(k0)),
+       ratio=dec(dense_cost.params / res_cost.params, 2), side=num(8))
+
+dn, pair = REF["densenet"], imagenet_pair()
+t1 = t2 = st.container()
+t1.dataframe([{t("kinds.col_model"): m, t("kinds.col_params_live"): num(cifar_dense_params(d, kk, bc)),
+               t("kinds.col_params_paper"): f"{dec(pm, 1)} M",
+    t("kinds.col_c10"): f"{dec(e, 2)} %", t("kinds.col_c10p"): f"{dec(ep, 2)} %"}
+    for m, d, kk, bc, pm, e, ep in zip(dn["models"], dn["depth"], dn["growth"], dn["bc"], dn["paper_params_m"],
+                                       dn["c10"], dn["c10_plus"])], hide_index=True, width="stretch")
+t1.caption(t("kinds.quoted", source=dn["source"]))
+t2.dataframe([{t("kinds.col_model"): m, t("kinds.col_params_live"): num(pair[key].params),
+               t("kinds.col_gmacs"): big(pair[key].macs),
+               t("kinds.col_top1"): f"{dec(dn['densenet121']['top1'], 3)} %" if key == "densenet121" else "—"}
+              for m, key in (("DenseNet-121", "densenet121"), ("ResNet-50", "resnet50"))],
+             hide_index=True, width="stretch")
+t2.caption(t("kinds.quoted", source=dn["densenet121"]["source"]))
+md(L, "imagenet", ratio_p=dec(pair["resnet50"].params / pair["densenet121"].params, 1),
+   ratio_m=dec(pair["resnet50"].macs / pair["densenet121"].macs, 1))
+
+st.subheader(t("kinds.live_concat"))
+md(L, "concat_live")
+seed1 = st.number_input(t("kinds.seed"), 0, 9999, 0, key="ki_seed1")
+plain_cfg, res_cfg, dense_cfg = concat_configs(int(seed1))
+train_buttons("kinds_concat", t("kinds.train_concat"),
+              lambda: [plain_cfg, res_cfg, DenseReuseTask(dense_cfg)])
+
+
+def draw_concat(snaps):
+    curves(snaps, "ki_concat_chart", t("kinds.chart_concat"))
+    status_lines(snaps)
+    done = [s for s in snaps if s.status == "done" and s.epochs]
+    if done:
+        st.dataframe([{t("kinds.col_net"): name(s), t("kinds.col_params"): num(s.info.params),
+                       t("kinds.col_train"): f"{dec(100 * s.epochs[-1].train_error, 1)} %",
+                       t("kinds.col_test"): f"{dec(100 * s.epochs[-1].test_error, 1)} %",
+                       t("kinds.col_time"): f"{dec(s.elapsed, 1)} s"} for s in done], hide_index=True, width="stretch")
+    maps = next((s.result for s in snaps if s.result is not None), None)
+    if maps is None:
+        st.info(t("kinds.reuse_wait"))
+        return
+    n = len(maps.blocks)
+    src = lambda s: t("kinds.src_input") if s == 0 else t("kinds.src_layer", s=s)  # noqa: E731
+    tgt = lambda r, rows: t("kinds.tgt_layer", r=r + 1) if r < rows - 1 else t("kinds.tgt_after")  # noqa: E731
+    st.plotly_chart(reuse_heatmaps(maps.blocks, [t("kinds.block", i=i + 1) for i in range(n)], t("kinds.axis_source"),
+                                   t("kinds.axis_target"), src, tgt, t("kinds.chart_reuse"), lang()),
+                    width="stretch", key="ki_reuse")
+    md(L, "reuse", change=dec(100 * maps.largest_change(), 0))
+
+
+training.live("kinds_concat", draw_concat)
+
+# --- 2. Gated and scaled skips --------------------------------------------------------------------
+st.header(t("kinds.gated_heading"))
+md(L, "gated")
+g1, g2 = st.columns([2, 1])
+bias = decimal_slider(g1, t("kinds.gate_bias"), -8.0, 2.0, 0.5, DEFAULT_GATE_BIAS, "ki_bias", digits=1,
+                      help=t("kinds.gate_bias_help"))
+seed2 = g2.number_input(t("kinds.seed"), 0, 9999, 0, key="ki_seed2")
+md(L, "gate_start", alpha=dec(gate_start(bias), 3), bias=dec(bias, 1))
+train_buttons("kinds_gates", t("kinds.train_gates"), lambda: gate_configs(float(bias), int(seed2)))
+
+
+def draw_gates(snaps):
+    a, b = st.columns(2)
+    with a:
+        curves(snaps, "ki_gates_chart", t("kinds.chart_gates"), "loss")
+    weights, dashed = {}, []
+    for s in snaps:
+        for i in range(len(s.steps[-1].extras) if s.steps else 0):
+            label = t(f"kinds.alpha_{config(s).arch}", i=i + 1)
+            weights[label] = ([r.step for r in s.steps], [r.extras[i] for r in s.steps])
+            dashed += [label] if config(s).arch == "scaled" else []
+    b.plotly_chart(line_chart(weights, t("kinds.chart_alpha"), t("kinds.axis_step"), "α", lang(), height=360,
+                              dashed=tuple(dashed)), width="stretch", key="ki_alpha_chart")
+    status_lines(snaps)
+    done = {config(s).arch: s for s in snaps if s.status == "done" and s.epochs}
+    if len(done) == 3:
+        err = {a: dec(100 * s.epochs[-1].train_error, 1) for a, s in done.items()}
+        loss = {a: s.epochs[-1].train_loss for a, s in done.items()}
+        best = min(loss, key=loss.get)
+        md(L, "gate_verdict", identity=err["resnet"], gated=err["gated"], scaled=err["scaled"],
+           best=t(f"kinds.kind_{best}"), alpha_end=dec(sum(done["gated"].steps[-1].extras) /
+                                                         len(done["gated"].steps[-1].extras), 3))
+
+
+training.live("kinds_gates", draw_gates)
+md(L, "gate_seeds")
+im = REF["identity_mappings"]
+half = lambda s: s.replace("0.5", dec(0.5, 1))  # noqa: E731
+st.dataframe([{t("kinds.col_shortcut"): t(f"kinds.im_{c}"), t("kinds.col_on_shortcut"): half(a),
+               t("kinds.col_on_branch"): half(b), t("kinds.col_error"): t("kinds.fail") if e == "fail" else
+               f"{dec(float(e), 2)} %", t("kinds.col_remark"): r.replace("b_g", "b")}
+              for c, a, b, e, r in zip(im["shortcut"], im["on_shortcut"], im["on_branch"], im["error"], im["remark"])],
+             hide_index=True, width="stretch", height=35 * (len(im["error"]) + 1) + 3)
+st.caption(t("kinds.quoted_im", source=im["source"]))
+md(L, "paper_reading")
+
+# --- 3. Long skips --------------------------------------------------------------------------------
+st.header(t("kinds.long_heading"))
+md(L, "long")
+l1, l2, l3 = st.columns(3)
+corruption = l1.radio(t("kinds.corruption"), CORRUPTIONS, key="ki_corr", format_func=labeler("kinds.corr_"))
+level = decimal_slider(l2, t("kinds.level"), 0.1, 0.9, 0.1, 0.3 if corruption == "noise" else 0.5, "ki_level",
+                       help=t(f"kinds.level_help_{corruption}"))
+seed3 = l3.number_input(t("kinds.seed"), 0, 9999, 0, key="ki_seed3")
+train_buttons("kinds_long", t("kinds.train_long"),
+              lambda: [DenoiseTask(skips, corruption, float(level), seed=int(seed3)) for skips in (True, False)])
+
+
+def draw_long(snaps):
+    unet_name = lambda s: t("kinds.with_skips" if s.config.long_skips else "kinds.without_skips")  # noqa: E731
+    curves(snaps, "ki_long_chart", t("kinds.chart_long"), "loss", unet_name)
+    status_lines(snaps, unet_name)
+    res = {s.config.long_skips: s.result for s in snaps if s.result is not None}
+    if len(res) < 2:
+        return
+    w, wo = res[True], res[False]
+    for col, key, value in zip(st.columns(4), ("m_with", "m_without", "m_detail_with", "m_detail_without"),
+                               (w.test_mse, wo.test_mse, w.detail_mse, wo.detail_mse)):
+        col.metric(t(f"kinds.{key}"), dec(value, 4))
+    cols = {t("kinds.col_input"): w.inputs, t("kinds.without_skips"): wo.outputs, t("kinds.with_skips"): w.outputs,
+            t("kinds.col_target"): w.targets, t("kinds.col_err_without"): abs(wo.outputs - wo.targets),
+            t("kinds.col_err_with"): abs(w.outputs - w.targets)}
+    st.plotly_chart(digit_grid(cols, t("kinds.chart_digits"), lang(), errors=tuple(cols)[-2:]), width="stretch",
+                    key="ki_digits")
+    md(L, "long_result", ratio=dec(wo.test_mse / w.test_mse, 2), detail=dec(wo.detail_mse / w.detail_mse, 2),
+       coarse=dec(wo.coarse_mse / w.coarse_mse, 2))
+
+
+training.live("kinds_long", draw_long)
+md(L, "short_long", channels=" → ".join(num(c) for c in REF["unet"]["channels"]))
+quiz(L)

@@ -1,0 +1,55 @@
+"""Lesson 7's figures as pure functions (no streamlit): feature-reuse heatmaps and digit grids."""
+
+from __future__ import annotations
+
+import numpy as np
+import plotly.graph_objects as go
+from plotly.subplots import make_subplots
+
+from .figures import _layout
+
+
+def reuse_heatmaps(maps, titles: list[str], x_title: str, y_title: str, source_label, target_label,
+                   title: str, lang: str, height: int = 340) -> go.Figure:
+    """One heatmap per dense block: row = target layer, column = source; each row scaled to its
+    largest value (Huang et al.'s Figure 5 colours), the mean |w| itself in the hover and text."""
+    fig = make_subplots(rows=1, cols=len(maps), subplot_titles=titles, horizontal_spacing=0.06)
+    for i, m in enumerate(maps, start=1):
+        m = np.asarray(m, dtype=float)
+        scaled = m / np.nanmax(m, axis=1, keepdims=True)
+        xs = [source_label(s) for s in range(m.shape[1])]
+        ys = [target_label(r, m.shape[0]) for r in range(m.shape[0])]
+        fig.add_trace(go.Heatmap(z=scaled, x=xs, y=ys, customdata=m, zmin=0, zmax=1, colorscale="Viridis",
+                                 showscale=i == len(maps),
+                                 text=np.where(np.isnan(m), "", np.round(scaled, 2)),
+                                 texttemplate="%{text}", hovertemplate="%{y} ← %{x}: %{customdata:.4f}<extra></extra>",
+                                 colorbar=dict(thickness=10)), row=1, col=i)
+        fig.update_yaxes(autorange="reversed", row=1, col=i, title_text=y_title if i == 1 else None,
+                         showticklabels=i == 1)  # the same rows in every block: label them once
+        fig.update_xaxes(row=1, col=i, title_text=x_title)
+    fig = _layout(fig, title, lang, height)
+    fig.update_layout(margin=dict(l=10, r=10, t=80, b=10))  # room for the title and the block names
+    return fig
+
+
+def digit_grid(columns: dict[str, np.ndarray], title: str, lang: str, cell: int = 130,
+               errors: tuple[str, ...] = ()) -> go.Figure:
+    """Images side by side: one column per entry (e.g. input, output, target), one row per digit;
+    columns named in ``errors`` are error maps, drawn in red."""
+    names = list(columns)
+    rows = len(next(iter(columns.values())))
+    fig = make_subplots(rows=rows, cols=len(names), column_titles=names, horizontal_spacing=0.01,
+                        vertical_spacing=0.01)
+    for c, name in enumerate(names, start=1):
+        for r in range(rows):
+            fig.add_trace(go.Heatmap(z=np.clip(columns[name][r], 0, 1), zmin=0, zmax=1,
+                                     colorscale="Reds" if name in errors else "gray_r",
+                                     showscale=False, hovertemplate="%{z:.2f}<extra></extra>"), row=r + 1, col=c)
+    fig.update_xaxes(visible=False, constrain="domain")
+    fig.update_yaxes(visible=False, autorange="reversed", constrain="domain")
+    for i in range(1, rows * len(names) + 1):  # square pixels in every cell
+        fig.update_yaxes(scaleanchor=f"x{'' if i == 1 else i}", row=(i - 1) // len(names) + 1,
+                         col=(i - 1) % len(names) + 1)
+    fig = _layout(fig, title, lang, height=rows * cell + 70)
+    fig.update_layout(margin=dict(l=10, r=10, t=80, b=10))
+    return fig
