@@ -9,19 +9,15 @@ from core.models.skips import DEFAULT_GATE_BIAS
 from core.reference import reference
 from ui import runs, training
 from ui.figures import line_chart
-from ui.kinds import digit_grid, reuse_heatmaps
-from ui.shell import big, dec, decimal_slider, labeler, lang, lesson_title, md, num, quiz, require_shell, show_error, t
+from ui.kinds import config, digit_grid, reuse_heatmaps
+from ui.shell import (big, chart, dec, decimal_slider, labeler, lang, lesson_title, md, num, quiz, require_shell,
+                      show_error, t, whole_number)
 
 require_shell()
 L = "kinds"
 REF = reference()
 st.title(lesson_title(L))
 md(L, "intro")
-
-
-def config(snap):
-    """The TrainConfig of a run (a DenseReuseTask carries one)."""
-    return getattr(snap.config, "config", snap.config)
 
 
 def name(snap) -> str:
@@ -44,13 +40,14 @@ def curves(snaps, key: str, title: str, metric: str = "train_error", names=name)
     pct = 100 if metric == "train_error" else 1
     series = {names(s): ([r.step for r in s.steps], [pct * getattr(r, metric) for r in s.steps]) for s in snaps}
     y, log = t("kinds.axis_error" if metric == "train_error" else "kinds.axis_loss"), metric == "loss"
-    fig = line_chart(series, title, t("kinds.axis_step"), y, lang(), log_y=log, y_dtick="D2" if log else None)
-    st.plotly_chart(fig, width="stretch", key=key)
+    fig = training.shared((key, training.versions(snaps), lang()), lambda: line_chart(  # once for every watcher
+        series, title, t("kinds.axis_step"), y, lang(), log_y=log, y_dtick="D2" if log else None))
+    chart(st, fig, width="stretch", key=key)
 
 
-def train_buttons(key: str, label: str, tasks) -> None:
+def train_buttons(key: str, label: str, tasks, disabled: bool = False) -> None:
     b1, b2 = st.columns([2, 1])
-    if b1.button(label, type="primary", key=f"ki_{key}"):
+    if b1.button(label, type="primary", key=f"ki_{key}", disabled=disabled):
         try:
             training.start(key, tasks())
         except CoreError as err:
@@ -63,18 +60,18 @@ def train_buttons(key: str, label: str, tasks) -> None:
 st.header(t("kinds.concat_heading"))
 md(L, "concat")
 c1, c2, c3 = st.columns(3)
-k0 = c1.number_input(t("kinds.k0"), 1, 512, 24, key="ki_k0", help=t("kinds.k0_help"))
-k = c2.number_input(t("kinds.growth"), 1, 128, 12, key="ki_k", help=t("kinds.growth_help"))
-n_layers = c3.number_input(t("kinds.layers"), 1, 48, 6, key="ki_layers")
+k0 = whole_number(c1, t("kinds.k0"), 1, 512, 24, "ki_k0", help=t("kinds.k0_help"))
+k = whole_number(c2, t("kinds.growth"), 1, 128, 12, "ki_k", help=t("kinds.growth_help"))
+n_layers = whole_number(c3, t("kinds.layers"), 1, 48, 6, "ki_layers")
+g = res_cost = None
 try:
-    g = growth(int(k0), int(k), int(n_layers))
-    res_cost, dense_cost = stage_costs(int(k0), int(k), int(n_layers))
+    g = growth(k0, k, n_layers) if None not in (k0, k, n_layers) else None  # None: a box says why
+    res_cost, dense_cost = stage_costs(k0, k, n_layers) if g else (None, None)
 except CoreError as err:
     show_error(err)
-else:
-    left, right = st.columns(2)
-    xs = list(g.layers)
-    left.plotly_chart(line_chart(
+if g and res_cost:
+    (left, right), xs = st.columns(2), list(g.layers)
+    chart(left, line_chart(
         {t("kinds.series_add"): (xs, g.add), t("kinds.series_concat"): (xs, g.concat),
          t("kinds.series_measured"): (xs, g.measured)}, t("kinds.chart_channels"), t("kinds.axis_layer"),
         t("kinds.axis_channels"), lang(), dashed=(t("kinds.series_add"),), markers=(t("kinds.series_measured"),),
@@ -106,10 +103,10 @@ md(L, "imagenet", ratio_p=dec(pair["resnet50"].params / pair["densenet121"].para
 
 st.subheader(t("kinds.live_concat"))
 md(L, "concat_live")
-seed1 = st.number_input(t("kinds.seed"), 0, 9999, 0, key="ki_seed1")
-plain_cfg, res_cfg, dense_cfg = concat_configs(int(seed1))
-train_buttons("kinds_concat", t("kinds.train_concat"),
-              lambda: [plain_cfg, res_cfg, DenseReuseTask(dense_cfg)])
+seed1 = whole_number(st, t("kinds.seed"), 0, 9999, 0, "ki_seed1")
+plain_cfg, res_cfg, dense_cfg = concat_configs(seed1 or 0)
+train_buttons("kinds_concat", t("kinds.train_concat"), lambda: [plain_cfg, res_cfg, DenseReuseTask(dense_cfg)],
+              seed1 is None)
 
 
 def draw_concat(snaps):
@@ -128,7 +125,7 @@ def draw_concat(snaps):
     n = len(maps.blocks)
     src = lambda s: t("kinds.src_input") if s == 0 else t("kinds.src_layer", s=s)  # noqa: E731
     tgt = lambda r, rows: t("kinds.tgt_layer", r=r + 1) if r < rows - 1 else t("kinds.tgt_after")  # noqa: E731
-    st.plotly_chart(reuse_heatmaps(maps.blocks, [t("kinds.block", i=i + 1) for i in range(n)], t("kinds.axis_source"),
+    chart(st, reuse_heatmaps(maps.blocks, [t("kinds.block", i=i + 1) for i in range(n)], t("kinds.axis_source"),
                                    t("kinds.axis_target"), src, tgt, t("kinds.chart_reuse"), lang()),
                     width="stretch", key="ki_reuse")
     md(L, "reuse", change=dec(100 * maps.largest_change(), 0))
@@ -142,9 +139,9 @@ md(L, "gated")
 g1, g2 = st.columns([2, 1])
 bias = decimal_slider(g1, t("kinds.gate_bias"), -8.0, 2.0, 0.5, DEFAULT_GATE_BIAS, "ki_bias", digits=1,
                       help=t("kinds.gate_bias_help"))
-seed2 = g2.number_input(t("kinds.seed"), 0, 9999, 0, key="ki_seed2")
+seed2 = whole_number(g2, t("kinds.seed"), 0, 9999, 0, "ki_seed2")
 md(L, "gate_start", alpha=dec(gate_start(bias), 3), bias=dec(bias, 1))
-train_buttons("kinds_gates", t("kinds.train_gates"), lambda: gate_configs(float(bias), int(seed2)))
+train_buttons("kinds_gates", t("kinds.train_gates"), lambda: gate_configs(float(bias), seed2), seed2 is None)
 
 
 def draw_gates(snaps):
@@ -157,7 +154,7 @@ def draw_gates(snaps):
             label = t(f"kinds.alpha_{config(s).arch}", i=i + 1)
             weights[label] = ([r.step for r in s.steps], [r.extras[i] for r in s.steps])
             dashed += [label] if config(s).arch == "scaled" else []
-    b.plotly_chart(line_chart(weights, t("kinds.chart_alpha"), t("kinds.axis_step"), "α", lang(), height=360,
+    chart(b, line_chart(weights, t("kinds.chart_alpha"), t("kinds.axis_step"), "α", lang(), height=360,
                               dashed=tuple(dashed)), width="stretch", key="ki_alpha_chart")
     status_lines(snaps)
     done = {config(s).arch: s for s in snaps if s.status == "done" and s.epochs}
@@ -189,9 +186,9 @@ l1, l2, l3 = st.columns(3)
 corruption = l1.radio(t("kinds.corruption"), CORRUPTIONS, key="ki_corr", format_func=labeler("kinds.corr_"))
 level = decimal_slider(l2, t("kinds.level"), 0.1, 0.9, 0.1, 0.3 if corruption == "noise" else 0.5, "ki_level",
                        help=t(f"kinds.level_help_{corruption}"))
-seed3 = l3.number_input(t("kinds.seed"), 0, 9999, 0, key="ki_seed3")
+seed3 = whole_number(l3, t("kinds.seed"), 0, 9999, 0, "ki_seed3")
 train_buttons("kinds_long", t("kinds.train_long"),
-              lambda: [DenoiseTask(skips, corruption, float(level), seed=int(seed3)) for skips in (True, False)])
+              lambda: [DenoiseTask(skips, corruption, float(level), seed=seed3) for skips in (True, False)], seed3 is None)
 
 
 def draw_long(snaps):
@@ -208,7 +205,7 @@ def draw_long(snaps):
     cols = {t("kinds.col_input"): w.inputs, t("kinds.without_skips"): wo.outputs, t("kinds.with_skips"): w.outputs,
             t("kinds.col_target"): w.targets, t("kinds.col_err_without"): abs(wo.outputs - wo.targets),
             t("kinds.col_err_with"): abs(w.outputs - w.targets)}
-    st.plotly_chart(digit_grid(cols, t("kinds.chart_digits"), lang(), errors=tuple(cols)[-2:]), width="stretch",
+    chart(st, digit_grid(cols, t("kinds.chart_digits"), lang(), errors=tuple(cols)[-2:]), width="stretch",
                     key="ki_digits")
     md(L, "long_result", ratio=dec(wo.test_mse / w.test_mse, 2), detail=dec(wo.detail_mse / w.detail_mse, 2),
        coarse=dec(wo.coarse_mse / w.coarse_mse, 2))

@@ -126,6 +126,7 @@ EDITS = {
     "family": ({"family.c_basic": 128}, (), {"cb": "128"}),
     "lab": ({"lab.depth": 32, "lab.seed": 42}, ("lab.batchnorm",), {"d": "32", "seed": "42", "bn": "0"}),
     "why": ({"why.draws": 3}, (), {"k": "3"}),
+    "kinds": ({"kinds.growth": 16}, (), {"k": "16"}),
 }
 
 

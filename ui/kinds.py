@@ -53,3 +53,8 @@ def digit_grid(columns: dict[str, np.ndarray], title: str, lang: str, cell: int 
     fig = _layout(fig, title, lang, height=rows * cell + 70)
     fig.update_layout(margin=dict(l=10, r=10, t=80, b=10))
     return fig
+
+
+def config(snap):
+    """The TrainConfig of a lesson-7 run (a DenseReuseTask carries one)."""
+    return getattr(snap.config, "config", snap.config)

@@ -10,12 +10,14 @@ from __future__ import annotations
 
 from core.lessons.anatomy import LIMITS as ANATOMY_LIMITS
 from core.lessons.imaging import MAX_SIGMA, PHOTOS
+from core.lessons.kinds import CORRUPTIONS
+from core.models.skips import DEFAULT_GATE_BIAS
 from core.lessons.landscape import GRID_SIZES, LandscapeTask
 from core.lessons.lesion import LESION_DEFAULT_DEPTH, LESION_DEFAULT_EPOCHS
 from core.lessons.toy import TARGETS, ToyConfig
 from core.models.resnet import FAMILY
 from core.training.data import DATASETS
-from core.training.engine import (BLOCK_TYPES, DEGRADATION_DEPTHS, DEGRADATION_EPOCHS, OPTIMIZERS, SHORTCUTS,
+from core.training.engine import (ARCHS, BLOCK_TYPES, DEGRADATION_DEPTHS, DEGRADATION_EPOCHS, OPTIMIZERS, SHORTCUTS,
                                   Limits, TrainConfig)
 
 from .runs import METRICS, X_AXES
@@ -50,6 +52,7 @@ LAB_FIELDS: tuple[tuple[str, Param], ...] = (
     ("weight_decay", choice("wd", "lab_wd", (0.0, 1e-5, 1e-4, 5e-4, 1e-3), 1e-4)),
     ("batch_size", choice("b", "lab_batch", (32, 64, 128, 256, 512), 128)),
     ("epochs", integer("e", "lab_epochs", 1, _LIMITS.max_epochs, 5)),
+    ("arch", choice("arch", "lab_arch", ARCHS, "resnet")),
     ("seed", integer("seed", "lab_seed", 0, 2**31 - 1, 0)),
 )
 
@@ -132,6 +135,18 @@ PARAMS: dict[str, tuple[Param, ...]] = {
         integer("le", "why_lepochs", 1, 20, LandscapeTask().epochs),
         integer("ls", "why_lseed", 0, 9999, 0),
         choice("n", "why_size", GRID_SIZES, 21),
+    ),
+    "kinds": (
+        integer("k0", "ki_k0", 1, 512, 24),
+        integer("k", "ki_k", 1, 128, 12),
+        integer("n", "ki_layers", 1, 48, 6),
+        integer("s1", "ki_seed1", 0, 9999, 0),
+        choice("b", "ki_bias", grid(-8.0, 2.0, 0.5), DEFAULT_GATE_BIAS),
+        integer("s2", "ki_seed2", 0, 9999, 0),
+        choice("c", "ki_corr", CORRUPTIONS, "noise"),
+        choice("lv", "ki_level", grid(0.1, 0.9, 0.1), lambda s: 0.3 if s.get("ki_corr", "noise") == "noise" else 0.5,
+               depends=(("ki_corr", "noise"),)),
+        integer("s3", "ki_seed3", 0, 9999, 0),
     ),
 }
 

@@ -255,7 +255,7 @@ def train(
     on_model: Callable[[nn.Module], None] | None = None,
 ) -> Outcome:
     """Train ``cfg``'s net, calling ``emit`` with each record; returns how the run ended (train_model's outcome)."""
-    return train_model(cfg, emit, stop, max_seconds)[0]
+    return train_model(cfg, emit, stop, max_seconds, on_model)[0]
 
 
 def train_model(
@@ -263,6 +263,7 @@ def train_model(
     emit: Callable[[Record], None] = lambda record: None,
     stop: threading.Event | None = None,
     max_seconds: float | None = None,
+    on_model: Callable[[nn.Module], None] | None = None,
 ) -> tuple[Outcome, nn.Module]:
     """Train ``cfg``'s net, calling ``emit`` with each record; returns how the run ended and the model.
 
