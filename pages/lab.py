@@ -19,7 +19,6 @@ LRS = (1e-4, 2e-4, 5e-4, 1e-3, 2e-3, 5e-3, 0.01, 0.02, 0.05, 0.1, 0.2, 0.5, 1.0,
 DECAYS = (0.0, 1e-5, 1e-4, 5e-4, 1e-3)
 BATCHES = (32, 64, 128, 256, 512)
 FILES = ("mnist", "fashion_mnist")  # read from local IDX files
-POLL = 0.4  # seconds between redraws while training: measured ≈ 2.5 new curves a second (0.5 s gave ≈ 2.1)
 MAX_RUNS = 12  # lines on one chart, and this session's share of the server's queue
 STATUS_COLOR = {"queued": "blue", "running": "blue", "done": "green", "stopped": "gray", "diverged": "orange",
                 "failed": "red"}
@@ -204,5 +203,5 @@ else:
                                   format_func=labeler("lab.metric_"), required=True, persist_state=KEEP)
     x_axis = s2.segmented_control(t("lab.x_axis"), runs.X_AXES, default="step", key="lab_x",
                                   format_func=labeler("lab.x_"), required=True, persist_state=KEEP)
-    training.live(L, functools.partial(draw, metric, x_axis), every=POLL)
+    training.live(L, functools.partial(draw, metric, x_axis))
 quiz(L)

@@ -25,7 +25,7 @@ from streamlit.runtime.scriptrunner import get_script_run_ctx
 
 from core.training.jobs import Job, JobRegistry, JobSnapshot, default_registry
 
-POLL_SECONDS = float(os.environ.get("RESIDUAL_LAB_POLL", "0.5"))  # curves update twice a second while training
+POLL_SECONDS = float(os.environ.get("RESIDUAL_LAB_POLL", "0.8"))  # ≥ 1 redraw a second; measured: see bench/classroom_load.py
 GONE_SECONDS = 15.0  # a session disconnected this long (not a brief network blip) has left
 SWEEP_SECONDS = 5.0
 FIRST_WAIT = 1.0  # a click's run waits this long at most for a first record to draw
