@@ -70,6 +70,9 @@ def test_presenter_view_fits_a_projector(browser, server_url, lang, size):
     for slug in slugs:
         page.goto(f"{server_url}/{slug}?lang={lang}&present=1")
         wait_idle(page)
+        # The stylesheet arrives with the run's elements; on a loaded machine it may land just after.
+        page.wait_for_function("() => parseFloat(getComputedStyle(document.documentElement).fontSize) >= 20",
+                               timeout=20_000)
         assert page.locator("[data-testid='stException']").count() == 0
         shot(page, f"presenter-{slug}-{lang}-{size}")
         # The sidebar is folded away, the type is large, the prose is folded into expanders.

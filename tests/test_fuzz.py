@@ -30,9 +30,9 @@ query_values = st.one_of(st.sampled_from(NASTY), st.text(max_size=40))
 
 @pytest.fixture(autouse=True, scope="module")
 def no_leftover_jobs():
-    default_registry().shutdown()
+    default_registry().stop_all()
     yield
-    default_registry().shutdown()
+    default_registry().stop_all()
 
 
 def widget_keys(at) -> list[str]:

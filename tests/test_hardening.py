@@ -27,9 +27,9 @@ NUMBER_BOXES = [
 
 @pytest.fixture(autouse=True)
 def no_leftover_jobs():
-    default_registry().shutdown()
+    default_registry().stop_all()
     yield
-    default_registry().shutdown()
+    default_registry().stop_all()
 
 
 def errors(at) -> list[str]:

@@ -33,10 +33,8 @@ def small_registry(monkeypatch):
     """A registry that trains one run at a time and cuts every run at 1.5 s of wall time."""
     reg = JobRegistry(max_running=1, limits=Limits(max_seconds=1.5), warm=False)
     monkeypatch.setattr(core.training.jobs, "_DEFAULT", reg)
-    training.registry.clear()
     yield reg
     reg.shutdown()
-    training.registry.clear()
 
 
 def lab(lang="en", **settings):

@@ -31,11 +31,18 @@ SWEEP_SECONDS = 5.0
 FIRST_WAIT = 1.0  # a click's run waits this long at most for a first record to draw
 
 
-@st.cache_resource
+_SWEPT: set[int] = set()  # ids of the registries a sweeper thread watches
+_SWEPT_LOCK = threading.Lock()
+
+
 def registry() -> JobRegistry:
     """One registry per server process: identical requests from any session share one job. Its
     worker processes start (and warm up) on the first page anyone opens; app.py asks for it."""
-    reg = default_registry()
+    reg = default_registry()  # the same object every time (a fresh one only after a shutdown)
+    with _SWEPT_LOCK:
+        if id(reg) in _SWEPT:
+            return reg
+        _SWEPT.add(id(reg))
     level = os.environ.get("RESIDUAL_LAB_LOG")  # e.g. INFO: one line per computation started
     if level:
         logging.basicConfig(format="%(asctime)s %(name)s %(message)s")

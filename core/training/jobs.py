@@ -356,6 +356,6 @@ def default_registry() -> JobRegistry:
     """The process-wide registry, created on first use."""
     global _DEFAULT
     with _DEFAULT_LOCK:
-        if _DEFAULT is None:
+        if _DEFAULT is None or _DEFAULT._closed:  # a shut-down registry takes no jobs: start afresh
             _DEFAULT = JobRegistry()
         return _DEFAULT
