@@ -33,6 +33,7 @@ class Seen:
     exceptions: list[str] = field(default_factory=list)  # st.exception elements (tracebacks) seen
     texts: list[str] = field(default_factory=list)  # markdown/caption/alert texts of the last run
     every_text: set[str] = field(default_factory=set)  # every distinct such text seen since the click
+    first_run_start: float | None = None  # the click's full run began (new_session), since the click
     last_chart: dict | None = None  # the newest chart with curve points (Plotly figure JSON)
     load_time: float | None = None  # the page's first full run, from connect to script_finished
 
@@ -76,8 +77,11 @@ class Student:
         self.seen.bytes += len(raw)
         kind = fm.WhichOneof("type")
         now = time.perf_counter()
-        if kind == "new_session":
+        if kind == "new_session":  # a full run starts: it re-sends the fragments that still poll
             self._page_hash = fm.new_session.page_script_hash or self._page_hash
+            self._fragments.clear()
+            if self._click is not None and self.seen.first_run_start is None:
+                self.seen.first_run_start = now - self._click
         elif kind == "navigation":  # the page st.navigation ran: later reruns name it by its hash
             self._page_hash = fm.navigation.page_script_hash or self._page_hash
         elif kind == "auto_rerun":

@@ -42,3 +42,13 @@ def page(browser):
     pg = ctx.new_page()
     yield pg
     ctx.close()
+
+
+@pytest.fixture(autouse=True)
+def no_training_left_behind():
+    """After each test, stop what it left training in the process-wide registry: a later test must
+    not wait behind it (finished runs stay cached)."""
+    yield
+    jobs = sys.modules.get("core.training.jobs")
+    if jobs is not None and jobs._DEFAULT is not None and not jobs._DEFAULT._closed:
+        jobs._DEFAULT.stop_all(timeout=30)
