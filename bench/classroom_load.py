@@ -17,6 +17,7 @@ finished-run cache would otherwise answer the second one instantly).
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
 import random
@@ -196,23 +197,34 @@ def command_line(configs_flag: list[str]) -> tuple[float, float]:
     return time.perf_counter() - t0, json.loads(out.stdout)["elapsed"]
 
 
-def browser_tab() -> dict:
-    """One Chromium tab on lesson 2 vs ``python -m core degradation`` (same six configs), one run."""
+@contextlib.contextmanager
+def lesson2_tab():
+    """A fresh server and one Chromium tab on lesson 2 (English), ready to click Train."""
     from playwright.sync_api import sync_playwright
 
-    cli_total, cli = command_line([])
     with Server() as srv, sync_playwright() as p:
         b = p.chromium.launch(executable_path=chromium_path(), args=CHROMIUM_FLAGS)
         page = b.new_page(viewport={"width": 1400, "height": 1000})
         page.goto(srv.url + "/degradation?lang=en")
         page.wait_for_selector("[data-testid='stApp'][data-test-script-state='notRunning']", timeout=60_000)
         page.get_by_role("button", name="Train").first.wait_for()
-        def browser_pids():  # this bench's own Chromium (other processes may run browsers too)
-            return [p for p in tree(os.getpid()) if "chrom" in Path(f"/proc/{p}/comm").read_text(errors="replace")]
+        try:
+            yield srv, page
+        finally:
+            b.close()
 
-        b0 = sum(cpu_seconds(x) for x in browser_pids())
-        c0 = cpu_seconds(srv.proc.pid)
-        t0 = time.perf_counter()
+
+def browser_cpu() -> float:
+    """CPU seconds of this bench's own Chromium and its driver (other processes may run browsers too)."""
+    return sum(cpu_seconds(p) for p in tree(os.getpid())
+               if p != os.getpid() and "python" not in Path(f"/proc/{p}/comm").read_text(errors="replace"))
+
+
+def browser_tab() -> dict:
+    """One Chromium tab on lesson 2 vs ``python -m core degradation`` (same six configs), one run."""
+    cli_total, cli = command_line([])
+    with lesson2_tab() as (srv, page):
+        b0, c0, t0 = browser_cpu(), cpu_seconds(srv.proc.pid), time.perf_counter()
         page.get_by_role("button", name="Train").first.click()
         page.wait_for_function("() => [...document.querySelectorAll('.js-plotly-plot .scatterlayer path.js-line')]"
                                ".some(p => (p.getAttribute('d') || '').length > 0)", timeout=60_000, polling=50)
@@ -220,34 +232,24 @@ def browser_tab() -> dict:
         page.wait_for_function("() => document.body.innerText.includes('Result of this run.')", timeout=300_000,
                                polling=200)  # a light check: the harness must not load the cores itself
         total = time.perf_counter() - t0
-        server_cpu = cpu_seconds(srv.proc.pid) - c0
-        tab_cpu = sum(cpu_seconds(x) for x in browser_pids()) - b0
+        server_cpu, tab_cpu = cpu_seconds(srv.proc.pid) - c0, browser_cpu() - b0
         page.screenshot(path=str(ROOT / "artifacts" / "bench-lesson2-tab.png"), full_page=True)
-        b.close()
-    switch = language_switch()
-    return {"cli_s": round(cli, 2), "cli_process_s": round(cli_total, 2), "tab_first_point_s": round(first, 2), "tab_total_s": round(total, 2),
-            "ratio_tab_to_cli": round(total / cli, 2), "server_cpu_s": round(server_cpu, 1),
-            "tab_cpu_s": round(tab_cpu, 1), "language_switch_s": switch}
+    return {"cli_s": round(cli, 2), "cli_process_s": round(cli_total, 2), "tab_first_point_s": round(first, 2),
+            "tab_total_s": round(total, 2), "ratio_tab_to_cli": round(total / cli, 2),
+            "server_cpu_s": round(server_cpu, 1), "tab_cpu_s": round(tab_cpu, 1),
+            "language_switch_s": language_switch()}
 
 
 def language_switch() -> float:
     """Seconds from clicking "Tiếng Việt" while lesson 2 trains to the page shown in Vietnamese."""
-    from playwright.sync_api import sync_playwright
-
-    with Server() as srv, sync_playwright() as p:
-        b = p.chromium.launch(executable_path=chromium_path(), args=CHROMIUM_FLAGS)
-        page = b.new_page(viewport={"width": 1400, "height": 1000})
-        page.goto(srv.url + "/degradation?lang=en")
-        page.wait_for_selector("[data-testid='stApp'][data-test-script-state='notRunning']", timeout=60_000)
+    with lesson2_tab() as (_, page):
         page.get_by_role("button", name="Train").first.click()
         time.sleep(2)  # training, curves updating
         t0 = time.perf_counter()
         page.get_by_text(i18n.LANG_NAMES["vi"]).first.click()
         page.wait_for_function("() => document.body.innerText.includes(%r)" % i18n.text("vi", "degradation.live_heading"),
                                timeout=60_000, polling=50)
-        took = time.perf_counter() - t0
-        b.close()
-    return round(took, 2)
+        return round(time.perf_counter() - t0, 2)
 
 
 def main() -> None:

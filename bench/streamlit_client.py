@@ -77,9 +77,8 @@ class Student:
         self.seen.bytes += len(raw)
         kind = fm.WhichOneof("type")
         now = time.perf_counter()
-        if kind == "new_session":  # a full run starts: it re-sends the fragments that still poll
+        if kind == "new_session":  # a script run starts (fragment runs too: polling goes on)
             self._page_hash = fm.new_session.page_script_hash or self._page_hash
-            self._fragments.clear()
             if self._click is not None and self.seen.first_run_start is None:
                 self.seen.first_run_start = now - self._click
         elif kind == "navigation":  # the page st.navigation ran: later reruns name it by its hash
