@@ -33,7 +33,6 @@ class Seen:
     exceptions: list[str] = field(default_factory=list)  # st.exception elements (tracebacks) seen
     texts: list[str] = field(default_factory=list)  # markdown/caption/alert texts of the last run
     every_text: set[str] = field(default_factory=set)  # every distinct such text seen since the click
-    first_run_start: float | None = None  # the click's full run began (new_session), since the click
     last_chart: dict | None = None  # the newest chart with curve points (Plotly figure JSON)
     load_time: float | None = None  # the page's first full run, from connect to script_finished
 
@@ -79,8 +78,6 @@ class Student:
         now = time.perf_counter()
         if kind == "new_session":  # a script run starts (fragment runs too: polling goes on)
             self._page_hash = fm.new_session.page_script_hash or self._page_hash
-            if self._click is not None and self.seen.first_run_start is None:
-                self.seen.first_run_start = now - self._click
         elif kind == "navigation":  # the page st.navigation ran: later reruns name it by its hash
             self._page_hash = fm.navigation.page_script_hash or self._page_hash
         elif kind == "auto_rerun":

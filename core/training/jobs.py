@@ -115,11 +115,6 @@ class Job:
                 self._version,
             )
 
-    @property
-    def version(self) -> int:
-        """Changes with every record and status change (cheap: no copy)."""
-        return self._version
-
     def stop(self) -> None:
         """Stop for everyone: a queued job leaves the queue, a running one ends before its next step."""
         if self._registry is not None:
@@ -262,10 +257,6 @@ class JobRegistry:
         """Queued and running jobs, then cached finished ones."""
         with self._lock:
             return list(self._queue) + list(self._running) + list(self._finished.values())
-
-    def running(self) -> int:
-        with self._lock:
-            return len(self._running)
 
     def stop_all(self, timeout: float | None = 30.0) -> None:
         """Stop every queued and running job and wait for them to end; the workers stay."""
