@@ -59,6 +59,9 @@ def params(url: str) -> dict[str, str]:
 # ---- Presenter view ---------------------------------------------------------------------------------
 
 
+ROOT_SIZE = "parseFloat(getComputedStyle(document.documentElement).fontSize)"
+
+
 @pytest.mark.parametrize("size", SIZES)
 @pytest.mark.parametrize("lang", i18n.LANGS)
 def test_presenter_view_fits_a_projector(browser, server_url, lang, size):
@@ -71,8 +74,7 @@ def test_presenter_view_fits_a_projector(browser, server_url, lang, size):
         page.goto(f"{server_url}/{slug}?lang={lang}&present=1")
         wait_idle(page)
         # The stylesheet arrives with the run's elements; on a loaded machine it may land just after.
-        page.wait_for_function("() => parseFloat(getComputedStyle(document.documentElement).fontSize) >= 20",
-                               timeout=20_000)
+        page.wait_for_function(f"() => {ROOT_SIZE} >= 20", timeout=20_000)
         assert page.locator("[data-testid='stException']").count() == 0
         shot(page, f"presenter-{slug}-{lang}-{size}")
         # The sidebar is folded away, the type is large, the prose is folded into expanders.
@@ -100,21 +102,22 @@ def test_presenter_view_fits_a_projector(browser, server_url, lang, size):
 def test_presenter_view_stays_on_across_pages(page, server_url):
     page.goto(f"{server_url}/anatomy?lang=en&present=1")
     wait_idle(page)
-    big = page.evaluate("() => parseFloat(getComputedStyle(document.documentElement).fontSize)")
-    assert big >= 20
+    # The stylesheet arrives with the run's elements; on a loaded machine it may land just after idle.
+    page.wait_for_function(f"() => {ROOT_SIZE} >= 20", timeout=20_000)
+    big = page.evaluate(f"() => {ROOT_SIZE}")
     page.locator("[data-testid='stExpandSidebarButton']").first.click()
     page.locator("[data-testid='stSidebarNav'] a", has_text=t("family.title")).click()
     page.wait_for_url("**/family**")
     wait_idle(page)
     assert "present=1" in page.url and "lang=en" in page.url
-    assert page.evaluate("() => parseFloat(getComputedStyle(document.documentElement).fontSize)") == big
+    page.wait_for_function(f"() => {ROOT_SIZE} == {big}", timeout=20_000)
     # And off again from the sidebar switch: normal type, present= gone from the URL.
     if page.locator("[data-testid='stSidebar']").get_attribute("data-collapsed") == "true":
         page.locator("[data-testid='stExpandSidebarButton']").first.click()
     page.locator("[data-testid='stSidebar']").get_by_text(t("present.toggle"), exact=True).click()
     page.wait_for_function("() => !location.search.includes('present=')")
     wait_idle(page)
-    assert page.evaluate("() => parseFloat(getComputedStyle(document.documentElement).fontSize)") < big
+    page.wait_for_function(f"() => {ROOT_SIZE} < {big}", timeout=20_000)
 
 
 # ---- Links ---------------------------------------------------------------------------------------------
