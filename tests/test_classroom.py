@@ -84,3 +84,22 @@ def test_a_run_whose_only_student_closed_the_tab_stops_within_30_seconds(server)
             break
         time.sleep(0.5)
     assert ended, "the run of a closed tab kept training"
+
+
+def test_the_server_does_not_collect_all_garbage_after_every_run():
+    """Streamlit's default ``runner.postScriptGC`` runs gc.collect(2) after every script run, the
+    polling fragments' runs included; with PyTorch and Plotly loaded that took most of the server's
+    CPU while a class watched (README, "Live training for a class"). The project's config turns it
+    off, and Streamlit, reading the config as the server does, must see that (an option renamed in
+    a Streamlit upgrade would silently bring the collections back)."""
+    import json
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parent.parent
+    code = ("import json; from streamlit import config; config.get_config_options(force_reparse=True); "
+            "print(json.dumps({k: config.get_option(k) for k in ('runner.postScriptGC', 'server.fileWatcherType')}))")
+    out = subprocess.run([sys.executable, "-c", code], cwd=root, capture_output=True, text=True, check=True)
+    assert json.loads(out.stdout.strip().splitlines()[-1]) == {"runner.postScriptGC": False,
+                                                               "server.fileWatcherType": "none"}
