@@ -95,6 +95,17 @@ class NotANumber(CoreError):
         )
 
 
+class BadCell(CoreError):
+    """A table cell the student typed that is not a usable number (text, empty, too large)."""
+
+    def __init__(self, name: str, row: int, column: int, text: str, limit: int):
+        super().__init__(
+            "bad_cell",
+            f"{name}, row {row}, column {column}: {text!r} is not a number between -{limit:,} and {limit:,}.",
+            name=name, row=row, column=column, text=text, limit=limit,
+        )
+
+
 class NotAnImage(CoreError):
     def __init__(self):
         super().__init__("not_an_image", "The file could not be read as an image.")

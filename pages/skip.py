@@ -7,7 +7,7 @@ import streamlit as st
 from core.errors import CoreError
 from core.lessons.imaging import MAX_SIGMA, PHOTOS, blur_analogy, digit_image, load_upload, photo_image
 from core.lessons.toy import TARGETS, ToyConfig, run_toy
-from core.lessons.worked import DEFAULT_NUMBERS, worked_example
+from core.lessons.worked import DEFAULT_NUMBERS, parse_table, worked_example
 from ui.figures import PALETTE, contexts_dot, line_chart, picture
 from ui.shell import (chart, dec, decimal_slider, labeler, lang, lesson_title, md, num, quiz,
                       require_shell, show_error, t, whole_number)
@@ -167,22 +167,36 @@ md(L, "worked", d=num(len(DEFAULT_NUMBERS["x"])), m=num(len(DEFAULT_NUMBERS["b1"
 
 
 def editor(col, name: str, label: str):
-    """An editable table of DEFAULT_NUMBERS[name]; vectors as one column, matrices as they are."""
+    """An editable table of DEFAULT_NUMBERS[name]; vectors as one column, matrices as they are.
+
+    Text cells, read by ``parse_table``: a number column in the browser would turn "1e309" into
+    1309 and "x1" into 1 without a word; here a cell that is not a number gets a message naming it,
+    and the cells show the page's decimal mark (0,5 in Vietnamese), whatever the browser's locale;
+    either mark is read in either language, so edits survive a language switch."""
     value = np.array(DEFAULT_NUMBERS[name])
-    df = pd.DataFrame(value.reshape(-1, 1) if value.ndim == 1 else value,
+    comma = lang() == "vi"
+    shown = np.vectorize(lambda v: f"{v:g}".replace(".", "," if comma else "."), otypes=[object])(value)
+    df = pd.DataFrame(shown.reshape(-1, 1) if value.ndim == 1 else shown,
                       columns=[label] if value.ndim == 1 else [str(j + 1) for j in range(value.shape[1])])
     col.markdown(f"**{label}**")
-    # "localized": the browser's decimal mark (the data editor cannot be given the page's language).
     out = col.data_editor(df, key=f"sk_{name}", hide_index=True, num_rows="fixed", width="stretch",
-                          column_config={c: st.column_config.NumberColumn(format="localized") for c in df.columns})
-    return out.to_numpy(dtype=float, na_value=np.nan).ravel() if value.ndim == 1 else out.to_numpy(dtype=float, na_value=np.nan)
+                          column_config={c: st.column_config.TextColumn() for c in df.columns})
+    cells = parse_table(label, out.to_numpy(dtype=object), decimal_comma=comma)
+    return cells.ravel() if value.ndim == 1 else cells
 
 
 cols = st.columns([1, 2, 1, 3, 1])
 labels = {"x": "x", "W1": "W₁", "b1": "b₁", "W2": "W₂", "b2": "b₂"}
-numbers = {name: editor(col, name, labels[name]) for col, name in zip(cols, labels)}
+numbers, typo = {}, None
+for col, name in zip(cols, labels):
+    try:
+        numbers[name] = editor(col, name, labels[name])
+    except CoreError as err:  # a cell that is not a number: the first one is named below the tables
+        typo = typo or err
 st.caption(t("skip.worked_caption"))
 try:
+    if typo:
+        raise typo
     w = worked_example(**numbers)
 except CoreError as err:
     show_error(err)

@@ -158,3 +158,44 @@ def test_two_tabs_and_ten_students_watch_one_pair_to_the_end_and_the_csv_downloa
         for s in students:
             s.close()
         ctx.close()
+
+
+def type_in_cell(page, grid, down: int, right: int, text: str) -> None:
+    """Select the grid's first cell, move with the arrow keys, open the cell with Enter, replace its
+    text and commit with Enter, as a student does from the keyboard."""
+    grid.scroll_into_view_if_needed()
+    page.wait_for_timeout(500)  # the grid is drawn on a canvas once it is in view
+    box = grid.bounding_box()
+    page.mouse.click(box["x"] + 30, box["y"] + 52)  # the first cell, below the header row
+    for key in ["ArrowDown"] * down + ["ArrowRight"] * right + ["Enter"]:  # Enter opens the cell's editor
+        page.wait_for_timeout(300)
+        page.keyboard.press(key)
+    page.wait_for_timeout(500)
+    page.keyboard.press("Control+A")
+    page.keyboard.type(text, delay=30)
+    page.wait_for_timeout(300)
+    page.keyboard.press("Enter")
+
+
+@pytest.mark.parametrize("lang", i18n.LANGS)
+def test_a_grid_cell_that_is_not_a_number_is_named_not_read_as_another(page, server_url, lang):
+    """Item 6: the worked example's grid turned "1e309" into 1309 and "x1" into 1 without a word."""
+    page.goto(f"{server_url}/skip?lang={lang}")
+    wait_idle(page)
+    w1 = page.locator("[data-testid='stDataFrame']").nth(1)  # x, W₁, b₁, W₂, b₂
+    tex = "() => [...document.querySelectorAll('annotation')].map(a => a.textContent).join(' ')"
+    assert "-0{,}50" in page.evaluate(tex) if lang == "vi" else "-0.50" in page.evaluate(tex)  # z₁ of the defaults
+    for text in ("1e309", "x1"):
+        type_in_cell(page, w1, 1, 0, text)
+        page.wait_for_function(f"() => document.body.innerText.includes('“{text}”')", timeout=15_000)
+        wait_idle(page)
+        assert alerts(page) == [i18n.text(lang, "error.bad_cell", name="W₁", row=2, column=1, text=text,
+                                          limit="1.000.000" if lang == "vi" else "1,000,000")]
+        if text == "1e309":
+            screenshot(page, f"harden-grid-cell-{lang}")
+            page.set_viewport_size({"width": 1280, "height": 900})
+    # A number in the page's own decimal mark is read as that number: z₁[2] = 2.5·1 + 1·2 − 1 = 3.5.
+    type_in_cell(page, w1, 1, 0, "2,5" if lang == "vi" else "2.5")
+    page.wait_for_function(f"() => ({tex})().includes('{'3{,}50' if lang == 'vi' else '3.50'}')", timeout=15_000)
+    wait_idle(page)
+    assert not alerts(page) and page.locator("[data-testid='stException']").count() == 0

@@ -7,7 +7,7 @@ import pytest
 import torch
 
 from core.errors import CoreError
-from core.lessons.worked import DEFAULT_NUMBERS, worked_example
+from core.lessons.worked import DEFAULT_NUMBERS, parse_cell, parse_table, worked_example
 
 
 def _torch_steps(x, W1, b1, W2, b2, final_relu: bool) -> dict[str, torch.Tensor]:
@@ -95,3 +95,45 @@ def test_values_that_are_not_numbers():
     assert ragged.code == "bad_shape" and ragged.params["got"] == (3, "ragged")
     assert _error(x=[1.0] * 9, W1=[[1.0] * 9] * 3, W2=[[1.0] * 3] * 9, b2=[0.0] * 9).code == "out_of_range"
 
+
+
+# ---- Cells typed by the student (issue 13, item 6: "1e309" became 1309 and "x1" became 1) ------------
+
+@pytest.mark.parametrize("text, comma, value", [
+    ("-0.5", False, -0.5), ("−2", False, -2.0), (" 3 ", False, 3.0), ("1.5e3", False, 1500.0), (".5", False, 0.5),
+    ("0,5", True, 0.5), ("0,5", False, 0.5), ("1,000", True, 1.0), ("1e6", False, 1e6), (2, False, 2.0),
+])
+def test_a_typed_cell_reads_as_the_number_it_says(text, comma, value):
+    assert parse_cell(text, comma) == value
+
+
+@pytest.mark.parametrize("text", ["1e309", "x1", "1x", "", None, "nan", "inf", "-inf", "1e7", "1,000", "1.2.3",
+                                  "1,5.2", "0x10", "1_000", "--1", float("nan")])
+def test_a_cell_that_is_not_a_usable_number_is_refused(text):
+    with pytest.raises(ValueError):
+        parse_cell(text)
+
+
+def test_a_table_names_the_first_bad_cell_by_row_and_column():
+    np.testing.assert_array_equal(parse_table("W₁", [["1", "-1"], ["0,5", "2e0"]]), [[1.0, -1.0], [0.5, 2.0]])
+    with pytest.raises(CoreError) as e:
+        parse_table("W₁", [["1", "-1"], ["1e309", "x1"], ["0", "0"]])
+    assert e.value.code == "bad_cell"
+    assert e.value.params == {"name": "W₁", "row": 2, "column": 1, "text": "1e309", "limit": 1_000_000}
+    with pytest.raises(CoreError) as e:
+        parse_table("x", [["1"], [None]])
+    assert (e.value.params["row"], e.value.params["column"], e.value.params["text"]) == (2, 1, "")
+
+
+@pytest.mark.parametrize("lang, expected", [
+    ("en", "W₁, row 2, column 1: “1e309” is not a number the example can use. Type a number between −1,000,000 and 1,000,000"),
+    ("vi", "W₁, hàng 2, cột 1: “1e309” không phải là số mà ví dụ dùng được. Hãy gõ một số trong khoảng −1.000.000 đến 1.000.000"),
+])
+def test_the_bad_cell_message_names_the_cell_in_each_language(lang, expected):
+    from core.errors import BadCell
+    from ui import i18n, runs
+
+    err = BadCell("W₁", 2, 1, "1e309", 1_000_000)
+    assert i18n.text(lang, "error.bad_cell", **runs.error_params(err.params, lang)).startswith(expected)
+    typed = runs.error_params(BadCell("x", 1, 1, "*$x$*", 10).params, lang)["text"]
+    assert typed == r"\*\$x\$\*"  # shown as typed, not as Markdown or LaTeX

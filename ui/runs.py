@@ -10,6 +10,7 @@ import csv
 import dataclasses
 import io
 import math
+import re
 from typing import Sequence
 
 from core.training.engine import TrainConfig
@@ -150,6 +151,8 @@ def error_params(params: dict, lang: str) -> dict[str, str]:
             value = number(value, lang)
         elif isinstance(value, (tuple, list)):
             value = ", ".join(map(str, value))
+        elif key == "text":  # what a student typed, shown as typed: no Markdown, LaTeX or HTML of its own
+            value = re.sub(r"([\\`*_\[\]<>#|~$])", r"\\\1", str(value))
         out[key] = str(value)
     # A reason code (error.bad_data_file's) is a phrase of its own, filled with the other params.
     if "reason" in out and f"error.idx.{out['reason']}" in cat:
