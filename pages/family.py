@@ -1,7 +1,6 @@
 """Lesson 6: bottleneck channel math, the 1×1 convolution, and the ResNet family computed live."""
 
 import numpy as np
-import pandas as pd
 import streamlit as st
 
 from core.lessons.channels import conv1x1_demo
@@ -11,8 +10,8 @@ from core.models.resnet import FAMILY
 from core.models.summary import block_cost, summarize_family
 from ui.figures import grouped_bars, heatmap
 from ui.i18n import shape_str
-from ui.shell import (big, chart, dec, labeler, lang, lesson_title, md, num, quiz, require_shell,
-                      sci, show_error, t, whole_number)
+from ui.shell import (big, chart, dec, error_text, labeler, lang, lesson_title, md, num, number_table, quiz,
+                      require_shell, sci, show_error, t, whole_number)
 
 require_shell()
 
@@ -79,18 +78,20 @@ md(L, "compare", in_basic=num(int(c_basic)), in_bneck=num(4 * int(width)), ratio
 # --- 1×1 convolution on real numbers ---------------------------------------------------------------
 st.subheader(t("family.one_heading"))
 md(L, "one_by_one")
-w_default = pd.DataFrame([[1.0, 0.0, 0.0], [0.5, 0.5, 0.0]], columns=[t("family.in_col", i=i) for i in (1, 2, 3)])
-w_edit = st.data_editor(w_default, key="fa_w1x1", num_rows="dynamic", width="content")
+weights, typo = number_table(st, [[1.0, 0.0, 0.0], [0.5, 0.5, 0.0]], [t("family.in_col", i=i) for i in (1, 2, 3)],
+                             key="fa_w1x1", name=t("family.matrix_name"), num_rows="dynamic", width="content")
 try:
-    demo = conv1x1_demo(np.asarray(w_edit, dtype=np.float32))
-except (CoreError, ValueError, TypeError):
-    st.error(t("family.bad_matrix"))
-    st.stop()
-for planes, label in ((demo.x, "family.in_channel"), (demo.conv_out, "family.out_channel")):
-    cols = st.columns(max(len(demo.x), len(demo.conv_out)))
-    for i, plane in enumerate(planes):
-        chart(cols[i], heatmap(plane, t(label, i=i + 1), lang(), height=200), key=f"{label}{i}")
-st.caption(t("family.one_check", diff=sci(demo.max_diff, 1), params=num(demo.params), macs=num(demo.macs)))
+    if typo:
+        raise typo
+    demo = conv1x1_demo(weights.astype(np.float32))
+except CoreError as err:  # the rest of the page (the family table) is drawn all the same
+    st.error(error_text(err) if err is typo else t("family.bad_matrix"), icon=":material/error:")
+else:
+    for planes, label in ((demo.x, "family.in_channel"), (demo.conv_out, "family.out_channel")):
+        cols = st.columns(max(len(demo.x), len(demo.conv_out)))
+        for i, plane in enumerate(planes):
+            chart(cols[i], heatmap(plane, t(label, i=i + 1), lang(), height=200), key=f"{label}{i}")
+    st.caption(t("family.one_check", diff=sci(demo.max_diff, 1), params=num(demo.params), macs=num(demo.macs)))
 
 # --- The family, computed from the real models ---------------------------------------------------
 st.subheader(t("family.table_heading"))

@@ -1,15 +1,14 @@
 """Lesson 1: what a skip connection is: y = f(x) + x, the two contexts, the toy, the image analogy, a worked example."""
 
 import numpy as np
-import pandas as pd
 import streamlit as st
 
 from core.errors import CoreError
 from core.lessons.imaging import MAX_SIGMA, PHOTOS, blur_analogy, digit_image, load_upload, photo_image
 from core.lessons.toy import TARGETS, ToyConfig, run_toy
-from core.lessons.worked import DEFAULT_NUMBERS, parse_table, worked_example
+from core.lessons.worked import DEFAULT_NUMBERS, worked_example
 from ui.figures import PALETTE, contexts_dot, line_chart, picture
-from ui.shell import (chart, dec, decimal_slider, labeler, lang, lesson_title, md, num, quiz,
+from ui.shell import (chart, dec, decimal_slider, labeler, lang, lesson_title, md, num, number_table, quiz,
                       require_shell, show_error, t, whole_number)
 
 require_shell()
@@ -167,21 +166,14 @@ md(L, "worked", d=num(len(DEFAULT_NUMBERS["x"])), m=num(len(DEFAULT_NUMBERS["b1"
 
 
 def editor(col, name: str, label: str):
-    """An editable table of DEFAULT_NUMBERS[name]; vectors as one column, matrices as they are.
-
-    Text cells, read by ``parse_table``: a number column in the browser would turn "1e309" into
-    1309 and "x1" into 1 without a word; here a cell that is not a number gets a message naming it,
-    and the cells show the page's decimal mark (0,5 in Vietnamese), whatever the browser's locale;
-    either mark is read in either language, so edits survive a language switch."""
+    """An editable table of DEFAULT_NUMBERS[name]: vectors as one column, matrices as they are."""
     value = np.array(DEFAULT_NUMBERS[name])
-    comma = lang() == "vi"
-    shown = np.vectorize(lambda v: f"{v:g}".replace(".", "," if comma else "."), otypes=[object])(value)
-    df = pd.DataFrame(shown.reshape(-1, 1) if value.ndim == 1 else shown,
-                      columns=[label] if value.ndim == 1 else [str(j + 1) for j in range(value.shape[1])])
     col.markdown(f"**{label}**")
-    out = col.data_editor(df, key=f"sk_{name}", hide_index=True, num_rows="fixed", width="stretch",
-                          column_config={c: st.column_config.TextColumn() for c in df.columns})
-    cells = parse_table(label, out.to_numpy(dtype=object), decimal_comma=comma)
+    cells, problem = number_table(col, value.reshape(-1, 1) if value.ndim == 1 else value,
+                                  [label] if value.ndim == 1 else [str(j + 1) for j in range(value.shape[1])],
+                                  key=f"sk_{name}", name=label, num_rows="fixed", width="stretch")
+    if problem:
+        raise problem
     return cells.ravel() if value.ndim == 1 else cells
 
 

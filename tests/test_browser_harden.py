@@ -166,7 +166,7 @@ def type_in_cell(page, grid, down: int, right: int, text: str) -> None:
     grid.scroll_into_view_if_needed()
     page.wait_for_timeout(500)  # the grid is drawn on a canvas once it is in view
     box = grid.bounding_box()
-    page.mouse.click(box["x"] + 30, box["y"] + 52)  # the first cell, below the header row
+    page.mouse.click(box["x"] + 60, box["y"] + 52)  # the first cell (past a row marker), below the header
     for key in ["ArrowDown"] * down + ["ArrowRight"] * right + ["Enter"]:  # Enter opens the cell's editor
         page.wait_for_timeout(300)
         page.keyboard.press(key)
@@ -197,5 +197,24 @@ def test_a_grid_cell_that_is_not_a_number_is_named_not_read_as_another(page, ser
     # A number in the page's own decimal mark is read as that number: z₁[2] = 2.5·1 + 1·2 − 1 = 3.5.
     type_in_cell(page, w1, 1, 0, "2,5" if lang == "vi" else "2.5")
     page.wait_for_function(f"() => ({tex})().includes('{'3{,}50' if lang == 'vi' else '3.50'}')", timeout=15_000)
+    wait_idle(page)
+    assert not alerts(page) and page.locator("[data-testid='stException']").count() == 0
+
+
+def test_the_family_pages_1x1_table_names_a_bad_cell_and_the_page_goes_on(page, server_url):
+    """The same grid on lesson 6: "x1" was read as 1; a bad matrix stopped the page before the
+    family table."""
+    t = lambda key, **kw: i18n.text("en", key, **kw)  # noqa: E731
+    page.goto(f"{server_url}/family?lang=en")
+    wait_idle(page)
+    grid = page.locator("[data-testid='stDataFrame']", has_text=t("family.in_col", i=1))
+    type_in_cell(page, grid, 0, 1, "x1")
+    page.wait_for_function("() => document.body.innerText.includes('“x1”')", timeout=15_000)
+    wait_idle(page)
+    assert alerts(page) == [t("error.bad_cell", name=t("family.matrix_name"), row=1, column=2, text="x1",
+                              limit="1,000,000")]
+    assert t("family.table_heading") in main_text(page) and "ResNet-152" in main_text(page)
+    type_in_cell(page, grid, 0, 1, "0.25")
+    page.wait_for_function("() => !document.body.innerText.includes('“x1”')", timeout=15_000)
     wait_idle(page)
     assert not alerts(page) and page.locator("[data-testid='stException']").count() == 0

@@ -7,7 +7,8 @@ import pytest
 import torch
 
 from core.errors import CoreError
-from core.lessons.worked import DEFAULT_NUMBERS, parse_cell, parse_table, worked_example
+from core.lessons.cells import parse_cell, parse_table
+from core.lessons.worked import DEFAULT_NUMBERS, worked_example
 
 
 def _torch_steps(x, W1, b1, W2, b2, final_relu: bool) -> dict[str, torch.Tensor]:

@@ -231,6 +231,31 @@ def whole_number(container, label: str, low: int, high: int, value: int, key: st
     return None
 
 
+def number_table(container, values, columns: list[str], key: str, name: str, **kwargs):
+    """An editable table of numbers that never reads a typed cell as another number.
+
+    A number column of Streamlit's data editor turns "1e309" into 1309 and "x1" into 1 in the
+    browser, without a word. Here the cells are text, shown with the page's decimal mark (0,5 in
+    Vietnamese, whatever the browser's locale), and ``core.lessons.cells.parse_table`` reads them:
+    a float array of the table's shape, or a CoreError naming the first cell it cannot use (as
+    ``name``, row r, column c). Returns (array or None, error or None); the page shows the error
+    where it fits and draws the rest without the table's result.
+    """
+    import numpy as np
+    import pandas as pd
+
+    from core.lessons.cells import parse_table
+
+    comma = lang() == "vi"
+    shown = [[f"{float(v):g}".replace(".", "," if comma else ".") for v in row] for row in np.atleast_2d(values)]
+    edited = container.data_editor(pd.DataFrame(shown, columns=columns), key=key, hide_index=True,
+                                   column_config={c: st.column_config.TextColumn() for c in columns}, **kwargs)
+    try:
+        return parse_table(name, edited.to_numpy(dtype=object).tolist(), decimal_comma=comma), None
+    except CoreError as err:
+        return None, err
+
+
 # ---- Classroom: presenter view, links that restore a lesson, charts that save as PNG ----------------
 
 PRESENT_KEY = "_present"
