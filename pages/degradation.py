@@ -28,14 +28,9 @@ depths = c1.multiselect(t("degradation.depths"), [8, 14, 20, 32, 56], default=li
 epochs = whole_number(c2, t("degradation.epochs"), 1, 20, DEGRADATION_EPOCHS, "dg_epochs")
 seed = whole_number(c3, t("degradation.seed"), 0, 9999, 0, "dg_seed")
 b1, b2, b3 = st.columns([1, 1, 1])
-if b1.button(t("degradation.train", n=2 * len(depths)), type="primary", key="dg_train",
-             disabled=len(depths) < 2 or None in (epochs, seed)):
-    try:
-        training.start(L, degradation_configs(int(seed), tuple(sorted(depths)), int(epochs)))
-    except CoreError as err:
-        show_error(err)
-if training.jobs(L) and b2.button(t("degradation.stop"), key="dg_stop"):
-    training.stop(L)
+training.run_buttons(b1, b2, L, t("degradation.train", n=2 * len(depths)),
+                     lambda: degradation_configs(int(seed), tuple(sorted(depths)), int(epochs)), t("degradation.stop"),
+                     start_key="dg_train", stop_key="dg_stop", disabled=len(depths) < 2 or None in (epochs, seed))
 if training.jobs(L):
     b3.download_button(t("link.csv"), functools.partial(runs.jobs_csv, tuple(training.jobs(L))), mime="text/csv",
                        file_name="residual-lab-degradation.csv", on_click="ignore", key="dg_csv",
@@ -72,15 +67,7 @@ def draw(snaps):
         fig = training.shared(("dg", training.versions(mine), tuple(order), skip, lang()),
                               lambda: panel_figure(mine, color, skip))  # built once for every watcher
         chart(col, fig, width="stretch", key=f"dg_chart_{skip}")
-    progress = sum(s.progress for s in snaps) / len(snaps)
-    st.progress(progress, text=t("degradation.progress", pct=round(100 * progress)))
-    for s in snaps:
-        if s.status == "queued":
-            st.caption(t("degradation.queued", name=run_name(s), position=s.position))
-        elif s.status == "diverged":
-            st.warning(t("degradation.diverged", name=run_name(s), step=num(s.diverged_step)))
-        elif s.error is not None:
-            show_error(s.error)
+    training.status_lines(snaps, run_name, "degradation")
     done = [s for s in snaps if s.status == "done" and s.epochs]
     if done:
         st.dataframe([{t("degradation.col_net"): run_name(s), t("degradation.col_params"): num(s.info.params),

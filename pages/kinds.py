@@ -25,15 +25,7 @@ def name(snap) -> str:
 
 
 def status_lines(snaps, names=name) -> None:
-    progress = sum(s.progress for s in snaps) / len(snaps)
-    st.progress(progress, text=t("kinds.progress", pct=round(100 * progress)))
-    for s in snaps:
-        if s.status == "queued":
-            st.caption(t("kinds.queued", name=names(s), position=s.position))
-        elif s.status == "diverged":
-            st.warning(t("kinds.diverged", name=names(s), step=s.diverged_step))
-        elif s.error is not None:
-            show_error(s.error)
+    training.status_lines(snaps, names, "kinds")
 
 
 def curves(snaps, key: str, title: str, metric: str = "train_error", names=name) -> None:
@@ -47,13 +39,8 @@ def curves(snaps, key: str, title: str, metric: str = "train_error", names=name)
 
 def train_buttons(key: str, label: str, tasks, disabled: bool = False) -> None:
     b1, b2 = st.columns([2, 1])
-    if b1.button(label, type="primary", key=f"ki_{key}", disabled=disabled):
-        try:
-            training.start(key, tasks())
-        except CoreError as err:
-            show_error(err)
-    if training.jobs(key) and b2.button(t("kinds.stop"), key=f"ki_{key}_stop"):
-        training.stop(key)
+    training.run_buttons(b1, b2, key, label, tasks, t("kinds.stop"), start_key=f"ki_{key}", stop_key=f"ki_{key}_stop",
+                         disabled=disabled)
 
 
 # --- 1. Add vs concatenate ------------------------------------------------------------------------

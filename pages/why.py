@@ -3,7 +3,6 @@
 import numpy as np
 import streamlit as st
 
-from core.errors import CoreError
 from core.lessons.landscape import BASIN_LOSS, GRID_SIZES, LandscapeTask
 from core.lessons.lesion import LESION_DEFAULT_DEPTH, LESION_DEFAULT_EPOCHS, LesionTask, summarize
 from core.lessons.paths import cifar_residual_blocks, path_lengths
@@ -74,13 +73,9 @@ epochs = whole_number(c2, t("why.epochs"), 1, 20, LESION_DEFAULT_EPOCHS, "why_ep
 seed = whole_number(c3, t("why.seed"), 0, 9999, 0, "why_seed")
 draws = whole_number(c4, t("why.draws"), 1, 10, 5, "why_draws", help=t("why.draws_help"))
 b1, b2 = st.columns([1, 1])
-if b1.button(t("why.lesion_run"), type="primary", key="why_lesion_run", disabled=None in (epochs, seed, draws)):
-    try:
-        training.start("why_lesion", [LesionTask(int(depth), int(epochs), int(seed), int(draws))])
-    except CoreError as err:
-        show_error(err)
-if training.jobs("why_lesion") and b2.button(t("why.stop"), key="why_lesion_stop"):
-    training.stop("why_lesion")
+training.run_buttons(b1, b2, "why_lesion", t("why.lesion_run"),
+                     lambda: [LesionTask(int(depth), int(epochs), int(seed), int(draws))], t("why.stop"),
+                     start_key="why_lesion_run", stop_key="why_lesion_stop", disabled=None in (epochs, seed, draws))
 
 
 def draw_lesion(snaps):
@@ -123,15 +118,10 @@ lepochs = whole_number(d2, t("why.epochs"), 1, 20, LandscapeTask().epochs, "why_
 lseed = whole_number(d3, t("why.seed"), 0, 9999, 0, "why_lseed")
 size = d4.select_slider(t("why.size"), GRID_SIZES, value=21, key="why_size", help=t("why.size_help"))
 e1, e2 = st.columns([1, 1])
-if e1.button(t("why.landscape_run"), type="primary", key="why_land_run", disabled=None in (lepochs, lseed)):
-    try:
-        task = LandscapeTask(depth=int(ldepth), epochs=int(lepochs), seed=int(lseed), direction_seed=int(lseed),
-                             size=int(size))
-        training.start("why_landscape", [task])
-    except CoreError as err:
-        show_error(err)
-if training.jobs("why_landscape") and e2.button(t("why.stop"), key="why_land_stop"):
-    training.stop("why_landscape")
+training.run_buttons(e1, e2, "why_landscape", t("why.landscape_run"),
+                     lambda: [LandscapeTask(depth=int(ldepth), epochs=int(lepochs), seed=int(lseed),
+                                            direction_seed=int(lseed), size=int(size))], t("why.stop"),
+                     start_key="why_land_run", stop_key="why_land_stop", disabled=None in (lepochs, lseed))
 
 
 def draw_landscape(snaps):

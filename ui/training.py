@@ -187,3 +187,37 @@ def live(key: str, draw: Callable[[list[JobSnapshot]], None], every: float = POL
             st.rerun()  # a full run redefines the fragment without polling
 
     panel()
+
+
+# ---- What every live lesson shows around its charts ----------------------------------------------
+
+def run_buttons(start_col, stop_col, key: str, label: str, tasks: Callable[[], Sequence], stop_label: str, *,
+                start_key: str, stop_key: str, disabled: bool = False) -> None:
+    """The primary Train button (submits ``tasks()`` under ``key``; a refused request becomes a
+    translated message) and, while the session has jobs there, Stop."""
+    from .shell import show_error
+    from core.errors import CoreError
+
+    if start_col.button(label, type="primary", key=start_key, disabled=disabled):
+        try:
+            start(key, tasks())
+        except CoreError as err:
+            show_error(err)
+    if jobs(key) and stop_col.button(stop_label, key=stop_key):
+        stop(key)
+
+
+def status_lines(snaps: Sequence[JobSnapshot], name: Callable[[JobSnapshot], str], prefix: str) -> None:
+    """One progress bar for ``snaps`` together, then a line per run that waits in the queue (with its
+    place), diverged (with the step) or failed. Texts: ``<prefix>.progress``, ``.queued``, ``.diverged``."""
+    from .shell import num, show_error, t
+
+    progress = sum(s.progress for s in snaps) / len(snaps)
+    st.progress(progress, text=t(f"{prefix}.progress", pct=round(100 * progress)))
+    for s in snaps:
+        if s.status == "queued":
+            st.caption(t(f"{prefix}.queued", name=name(s), position=s.position))
+        elif s.status == "diverged":
+            st.warning(t(f"{prefix}.diverged", name=name(s), step=num(s.diverged_step)))
+        elif s.error is not None:
+            show_error(s.error)

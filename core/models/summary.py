@@ -15,7 +15,7 @@ from torch import nn
 from torch.utils.flop_counter import FlopCounterMode
 
 from core.models import resnet as R
-from core.models.blocks import BLOCKS, Bottleneck
+from core.models.blocks import BLOCKS
 
 
 @dataclass(frozen=True)
