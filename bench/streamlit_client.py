@@ -10,12 +10,17 @@ things it waits for arrived. Used by bench/classroom_load.py and by the CI load 
 
 from __future__ import annotations
 
+import inspect
 import json
 import threading
 import time
 from dataclasses import dataclass, field
 
 from websockets.sync.client import connect
+
+# websockets ≥ 16 wants connect() as a context manager (or legacy=True for a plain connection);
+# a student here opens and closes the connection explicitly.
+LEGACY = {"legacy": True} if "legacy" in inspect.signature(connect).parameters else {}
 
 from streamlit.proto.BackMsg_pb2 import BackMsg
 from streamlit.proto.ForwardMsg_pb2 import ForwardMsg
@@ -136,7 +141,8 @@ class Student:
         """Connect and load the page; returns once its first run finished."""
         self._t_open = time.perf_counter()
         self.ws = connect(self.ws_url, subprotocols=["streamlit"], max_size=None, open_timeout=timeout,
-                          ping_interval=None)  # a student on a slow machine must not time out
+                          ping_interval=None,  # a student on a slow machine must not time out
+                          **LEGACY)
         self._rerun()
         self._finished.clear()
         self._pump(time.perf_counter() + timeout, self._finished.is_set)
