@@ -4,10 +4,13 @@ from __future__ import annotations
 
 import math
 
+import numpy as np
+import pandas as pd
 import streamlit as st
 
-from core.training.device import pick_device
 from core.errors import CoreError, NotWhole, OutOfRange
+from core.lessons.cells import parse_table
+from core.training.device import pick_device
 
 from . import i18n, runs
 from .path import GROUPS, LESSONS, page_file
@@ -241,11 +244,6 @@ def number_table(container, values, columns: list[str], key: str, name: str, **k
     ``name``, row r, column c). Returns (array or None, error or None); the page shows the error
     where it fits and draws the rest without the table's result.
     """
-    import numpy as np
-    import pandas as pd
-
-    from core.lessons.cells import parse_table
-
     comma = lang() == "vi"
     shown = [[f"{float(v):g}".replace(".", "," if comma else ".") for v in row] for row in np.atleast_2d(values)]
     edited = container.data_editor(pd.DataFrame(shown, columns=columns), key=key, hide_index=True,

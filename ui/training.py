@@ -23,7 +23,10 @@ import streamlit as st
 from streamlit.runtime import Runtime
 from streamlit.runtime.scriptrunner import get_script_run_ctx
 
+from core.errors import CoreError
 from core.training.jobs import Job, JobRegistry, JobSnapshot, default_registry
+
+from .shell import num, show_error, t
 
 POLL_SECONDS = float(os.environ.get("RESIDUAL_LAB_POLL", "0.8"))  # ≥ 1 redraw a second; measured: see bench/classroom_load.py
 GONE_SECONDS = 15.0  # a session disconnected this long (not a brief network blip) has left
@@ -195,9 +198,6 @@ def run_buttons(start_col, stop_col, key: str, label: str, tasks: Callable[[], S
                 start_key: str, stop_key: str, disabled: bool = False) -> None:
     """The primary Train button (submits ``tasks()`` under ``key``; a refused request becomes a
     translated message) and, while the session has jobs there, Stop."""
-    from .shell import show_error
-    from core.errors import CoreError
-
     if start_col.button(label, type="primary", key=start_key, disabled=disabled):
         try:
             start(key, tasks())
@@ -210,8 +210,6 @@ def run_buttons(start_col, stop_col, key: str, label: str, tasks: Callable[[], S
 def status_lines(snaps: Sequence[JobSnapshot], name: Callable[[JobSnapshot], str], prefix: str) -> None:
     """One progress bar for ``snaps`` together, then a line per run that waits in the queue (with its
     place), diverged (with the step) or failed. Texts: ``<prefix>.progress``, ``.queued``, ``.diverged``."""
-    from .shell import num, show_error, t
-
     progress = sum(s.progress for s in snaps) / len(snaps)
     st.progress(progress, text=t(f"{prefix}.progress", pct=round(100 * progress)))
     for s in snaps:
