@@ -26,7 +26,8 @@ sys.path.insert(0, str(ROOT))
 
 import torch  # noqa: E402
 
-from core.training.engine import degradation_configs, degradation_holds, train  # noqa: E402
+from core.lessons.degradation import degradation_configs, degradation_holds  # noqa: E402
+from core.training.engine import train  # noqa: E402
 from core.training.jobs import JobRegistry  # noqa: E402
 
 GOAL_FIRST_S, GOAL_TOTAL_S = 1.5, 15.0
@@ -44,9 +45,9 @@ def comparison(registry: JobRegistry, seed: int, device: str) -> dict:
     total, cpu = time.perf_counter() - t0, time.process_time() - c0
     snaps = [job.snapshot() for job in jobs]
     assert all(s.status == "done" for s in snaps), [s.status for s in snaps]
-    final = {(s.config.depth, s.config.skip): s.epochs[-1].train_error for s in snaps}
+    final = {(s.task.depth, s.task.skip): s.epochs[-1].train_error for s in snaps}
     # The verdict after each epoch: what a shorter default (fewer epochs) would have shown.
-    by_epoch = [all(degradation_holds({(s.config.depth, s.config.skip): s.epochs[e].train_error for s in snaps}))
+    by_epoch = [all(degradation_holds({(s.task.depth, s.task.skip): s.epochs[e].train_error for s in snaps}))
                 for e in range(len(snaps[0].epochs))]
     return {"seed": seed, "first": first if first is not None else total, "total": total, "cpu": cpu,
             "final": final, "holds": degradation_holds(final), "by_epoch": by_epoch,

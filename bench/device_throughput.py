@@ -20,7 +20,8 @@ import torch  # noqa: E402
 
 from core.training.data import load_dataset  # noqa: E402
 from core.training.device import pick_device  # noqa: E402
-from core.training.engine import RunInfo, TrainConfig, train, warm_up  # noqa: E402
+from core.training.engine import TrainConfig, train, warm_up  # noqa: E402
+from core.training.tasks import RunInfo  # noqa: E402
 
 
 def samples_per_second(cfg: TrainConfig) -> tuple[float, str, str]:

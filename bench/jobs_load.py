@@ -20,7 +20,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from core.training.engine import TrainConfig, degradation_configs, warm_up  # noqa: E402
+from core.lessons.degradation import degradation_configs  # noqa: E402
+from core.training.engine import TrainConfig, warm_up  # noqa: E402
 from core.training.jobs import JobRegistry  # noqa: E402
 
 

@@ -18,7 +18,8 @@ import sys
 import threading
 import time
 
-from core.training.engine import DEGRADATION_DEPTHS, DEGRADATION_EPOCHS, TrainConfig, degradation_configs, degradation_holds
+from core.lessons.degradation import DEGRADATION_DEPTHS, DEGRADATION_EPOCHS, degradation_configs, degradation_holds
+from core.training.engine import TrainConfig
 from core.errors import CoreError
 from core.training.jobs import JobRegistry, JobSnapshot
 from core.training import reproduce
@@ -47,7 +48,7 @@ def _plain(value):
 def _run_json(snap: JobSnapshot, with_steps: bool) -> dict:
     """A finished run as plain JSON-able data."""
     out = {
-        "config": dataclasses.asdict(snap.config),
+        "config": dataclasses.asdict(snap.task),
         "model": snap.info.model if snap.info else None,
         "params": snap.info.params if snap.info else None,
         "status": snap.status,
@@ -95,7 +96,7 @@ def cmd_degradation(args: argparse.Namespace) -> dict:
     configs = degradation_configs(args.seed, tuple(args.depths), args.epochs, args.device)
     t0 = time.perf_counter()
     snaps = _wait_all(JobRegistry(max_running=args.jobs), configs, quiet=args.json)
-    runs = [{"depth": s.config.depth, "skip": s.config.skip, **_run_json(s, with_steps=False)} for s in snaps]
+    runs = [{"depth": s.task.depth, "skip": s.task.skip, **_run_json(s, with_steps=False)} for s in snaps]
     finished = all(s.status == "done" for s in snaps)
     final = {(r["depth"], r["skip"]): r["train_error"][-1] for r in runs if r["train_error"]}
     plain_worse, res_ok = degradation_holds(final) if finished else (None, None)
@@ -159,7 +160,7 @@ def main(argv: list[str] | None = None) -> int:
 
 def _run_task(task, quiet: bool):
     """Validate and run a lesson task here (no job registry); its Result value, or a CoreError."""
-    from core.training.engine import Progress, Result
+    from core.training.tasks import Progress, Result
 
     task.validate()
     got: list = []

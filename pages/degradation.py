@@ -4,7 +4,7 @@ import functools
 
 import streamlit as st
 
-from core.training.engine import DEGRADATION_DEPTHS, DEGRADATION_EPOCHS, degradation_configs, degradation_holds
+from core.lessons.degradation import DEGRADATION_DEPTHS, DEGRADATION_EPOCHS, degradation_configs, degradation_holds
 from core.training.data import load_dataset
 from core.errors import CoreError
 from core.reference import reference
@@ -42,12 +42,12 @@ if len(depths) < 2:
 
 
 def run_name(snap) -> str:
-    return t("degradation.residual_name" if snap.config.skip else "degradation.plain_name", depth=snap.config.depth)
+    return t("degradation.residual_name" if snap.task.skip else "degradation.plain_name", depth=snap.task.depth)
 
 
 def panel_figure(snaps, color, skip: bool):
     series = {run_name(s): ([r.step for r in s.steps], [100 * r.train_error for r in s.steps]) for s in snaps}
-    colors = {run_name(s): color[s.config.depth] for s in snaps}
+    colors = {run_name(s): color[s.task.depth] for s in snaps}
     title = t("degradation.chart_residual" if skip else "degradation.chart_plain")
     fig = line_chart(series, title, t("degradation.step_axis"), t("degradation.error_axis"), lang(),
                      colors=colors, height=380)
@@ -59,11 +59,11 @@ def net_name(run) -> str:  # a results file's run, named as the live runs are
 
 
 def draw(snaps):
-    order = sorted({s.config.depth for s in snaps})
+    order = sorted({s.task.depth for s in snaps})
     color = {d: COLORS[round(i * (len(COLORS) - 1) / max(1, len(order) - 1))] for i, d in enumerate(order)}
     cols = st.columns(2)
     for col, skip in zip(cols, (False, True)):
-        mine = [s for s in snaps if s.config.skip == skip]
+        mine = [s for s in snaps if s.task.skip == skip]
         fig = training.shared(("dg", training.versions(mine), tuple(order), skip, lang()),
                               lambda: panel_figure(mine, color, skip))  # built once for every watcher
         chart(col, fig, width="stretch", key=f"dg_chart_{skip}")
@@ -76,7 +76,7 @@ def draw(snaps):
                        t("degradation.col_time"): f"{dec(s.elapsed, 1)} s"} for s in done],
                      hide_index=True, width="stretch")
     if len(done) == len(snaps) and len(snaps) >= 4:
-        final = {(s.config.depth, s.config.skip): s.epochs[-1].train_error for s in done}
+        final = {(s.task.depth, s.task.skip): s.epochs[-1].train_error for s in done}
         plain_worse, res_ok = degradation_holds(final)
         shallow, deep = min(order), max(order)
         md(L, "verdict", shallow=shallow, deep=deep,

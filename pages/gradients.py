@@ -112,7 +112,7 @@ if training.jobs(L) and b2.button(t("gradients.stop"), key="gr_stop"):
 def draw(snaps):
     series, over_time = {}, {}
     for snap in snaps:
-        name = t("gradients.residual" if snap.config.skip else "gradients.plain")
+        name = t("gradients.residual" if snap.task.skip else "gradients.plain")
         if snap.status == "queued":
             st.info(t("gradients.queued", name=name, position=snap.position))
         if snap.status == "diverged":

@@ -179,10 +179,10 @@ train_buttons("kinds_long", t("kinds.train_long"),
 
 
 def draw_long(snaps):
-    unet_name = lambda s: t("kinds.with_skips" if s.config.long_skips else "kinds.without_skips")  # noqa: E731
+    unet_name = lambda s: t("kinds.with_skips" if s.task.long_skips else "kinds.without_skips")  # noqa: E731
     curves(snaps, "ki_long_chart", t("kinds.chart_long"), "loss", unet_name)
     status_lines(snaps, unet_name)
-    res = {s.config.long_skips: s.result for s in snaps if s.result is not None}
+    res = {s.task.long_skips: s.result for s in snaps if s.result is not None}
     if len(res) < 2:
         return
     w, wo = res[True], res[False]

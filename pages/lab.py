@@ -33,7 +33,7 @@ def snapshot(job):
 
 
 def label(snap) -> str:
-    return runs.run_label(numbers.get(snap.id, 0), snap.config, lang())
+    return runs.run_label(numbers.get(snap.id, 0), snap.task, lang())
 
 
 def fail(err: CoreError, name: str | None = None) -> None:
@@ -154,7 +154,7 @@ def runs_figure(metric: str, x_axis: str, snaps):
     y_title = t("lab.axis_loss" if metric == "train_loss" else "lab.axis_error")
     return runs_chart(lines, t(f"lab.chart_{metric}"), t(f"lab.axis_{x_axis}"), y_title, lang(),
                       log_y=metric == "train_loss", percent=metric != "train_loss", colors=colors,
-                      dashed=tuple(label(s) for s in snaps if not s.config.skip), revision=f"{metric}-{x_axis}")
+                      dashed=tuple(label(s) for s in snaps if not s.task.skip), revision=f"{metric}-{x_axis}")
 
 
 def draw(metric: str, x_axis: str, snaps) -> None:
@@ -183,7 +183,7 @@ def draw(metric: str, x_axis: str, snaps) -> None:
             r1.caption(t("lab.params", params=num(s.info.params)) if s.info else t("lab.none"))
             status = t(f"lab.status_{s.status}", position=s.position, step=num(s.diverged_step or 0))
             r2.markdown(f":{STATUS_COLOR[s.status]}[{status}]")
-            r2.caption(t("lab.progress", epoch=now["epoch"], epochs=s.config.epochs, step=num(now["step"]),
+            r2.caption(t("lab.progress", epoch=now["epoch"], epochs=s.task.epochs, step=num(now["step"]),
                          steps=num(s.info.total_steps), seconds=dec(s.elapsed, 1)) if s.info else t("lab.none"))
             r3.caption(t("lab.scores", loss=t("lab.none") if now["loss"] is None else dec(now["loss"], 3),
                          train=pct(now["train_error"]), test=pct(now["test_error"])))

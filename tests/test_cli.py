@@ -10,7 +10,8 @@ from pathlib import Path
 
 import torch
 
-from core.training.engine import EpochRecord, TrainConfig, train
+from core.training.engine import TrainConfig, train
+from core.training.tasks import EpochRecord
 from core.training.jobs import JobRegistry
 
 ROOT = Path(__file__).resolve().parent.parent

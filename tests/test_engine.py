@@ -11,19 +11,9 @@ import torch
 import torch.nn.functional as F
 
 from core.training.data import load_dataset
-from core.training.engine import (
-    EpochRecord,
-    Limits,
-    RunInfo,
-    StepRecord,
-    TrainConfig,
-    build_model,
-    degradation_configs,
-    degradation_holds,
-    evaluate,
-    train,
-    validate,
-)
+from core.lessons.degradation import degradation_configs, degradation_holds
+from core.training.engine import TrainConfig, build_model, evaluate, train, validate
+from core.training.tasks import EpochRecord, Limits, RunInfo, StepRecord
 from core.errors import BadChoice, BadDepth, DeviceUnavailable, OutOfRange
 
 TINY = TrainConfig(depth=8, width=4, epochs=2, batch_size=256, device="cpu", log_every=2)

@@ -13,15 +13,14 @@ from core.errors import CoreError
 from core.lessons.gradflow import (
     StackConfig,
     _block_for,
-    block_units,
     compare_grad_norms,
     jacobian_check,
     jacobian_products,
-    layer_grad_norms,
     stack_forward,
     stack_weights,
 )
 from core.models.resnet import cifar_resnet
+from core.models.units import block_units, layer_grad_norms
 
 
 @pytest.mark.parametrize("kind, width", [("mlp", 6), ("preact", 2)])

@@ -87,7 +87,7 @@ def test_what_runs_is_what_the_boxes_show():
     at.number_input(key="lab_seed").set_value(3).run()
     at.button(key="lab_train").click().run()
     (job,) = at.session_state["_jobs_lab"]
-    assert (job.config.depth, job.config.epochs, job.config.seed) == (8, 1, 3)
+    assert (job.task.depth, job.task.epochs, job.task.seed) == (8, 1, 3)
 
 
 @pytest.mark.parametrize("page, key, low, high", [b for b in NUMBER_BOXES if b[0] != "lab"])

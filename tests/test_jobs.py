@@ -12,7 +12,8 @@ import pytest
 import torch
 
 from core.training import engine as engine_module
-from core.training.engine import EpochRecord, Limits, StepRecord, TrainConfig, train
+from core.training.engine import TrainConfig, train
+from core.training.tasks import EpochRecord, Limits, StepRecord
 from core.training.data import IDX_STEMS
 from core.errors import DataMissing, OutOfRange, QueueFull
 from core.training.jobs import JobRegistry
@@ -158,7 +159,7 @@ def test_nan_loss_ends_the_job_as_diverged_with_its_step(registry):
     snap = job.snapshot()
     assert snap.status == "diverged" and snap.diverged_step is not None
     assert [s.step for s in snap.steps] == list(range(1, snap.diverged_step))
-    assert registry.submit(job.config, "b") is job  # a deterministic ending is cached too
+    assert registry.submit(job.task, "b") is job  # a deterministic ending is cached too
 
 
 def test_caps_raise_before_anything_is_queued(registry):
@@ -189,7 +190,7 @@ def test_missing_data_is_refused_at_submit_and_broken_data_fails_the_job(registr
     assert job.wait(30)
     snap = job.snapshot()
     assert snap.status == "failed" and snap.error.code == "bad_data_file"
-    assert registry.submit(job.config, "b") is not job  # failures are not cached
+    assert registry.submit(job.task, "b") is not job  # failures are not cached
 
 
 def test_queue_is_bounded():

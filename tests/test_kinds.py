@@ -18,7 +18,8 @@ from core.models.densenet import DenseBlock, densenet121, densenet_cifar, featur
 from core.models.skips import GatedBlock, ScaledBlock, SkipKindNet
 from core.models.unet import EncoderDecoder
 from core.training.data import load_dataset
-from core.training.engine import EpochRecord, Result, RunInfo, StepRecord, TrainConfig, build_model, train, validate
+from core.training.engine import TrainConfig, build_model, train, validate
+from core.training.tasks import EpochRecord, Result, RunInfo, StepRecord
 
 count = lambda m: sum(p.numel() for p in m.parameters())  # noqa: E731
 

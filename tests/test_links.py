@@ -9,7 +9,7 @@ import json
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from core.training.engine import degradation_configs
+from core.lessons.degradation import degradation_configs
 from core.training.jobs import default_registry
 from tests.apptest import APP
 from ui import i18n, links
@@ -172,7 +172,7 @@ def test_lab_link_attaches_to_the_cached_run_and_starts_nothing(trained):
     at = open_with("lab", {"d": "8", "e": "1", "seed": "4141", "data": "synthetic",
                            "run": [links.lab_run_text(3, lab), links.lab_run_text(4, absent)]})
     jobs = at.session_state["_jobs_lab"]
-    assert [j.config for j in jobs] == [lab]
+    assert [j.task for j in jobs] == [lab]
     assert jobs[0] is reg.submit(lab, "probe")  # the very job on the server
     assert reg.computations == before
     assert at.session_state["_lab_numbers"] == {jobs[0].id: 3}  # the instructor's run number
@@ -184,7 +184,7 @@ def test_lesson2_link_attaches_to_all_runs_when_the_server_has_them(trained):
     reg, _, deg = trained
     before = reg.computations
     at = open_with("degradation", {"d": "8-14", "e": "1", "seed": "5151", "run": "1"}, "vi")
-    assert [j.config for j in at.session_state["_jobs_degradation"]] == deg
+    assert [j.task for j in at.session_state["_jobs_degradation"]] == deg
     assert reg.computations == before
     assert query(at) == {"lang": "vi", "d": "8-14", "e": "1", "seed": "5151", "run": "1"}
     assert at.dataframe  # the finished runs' table, without pressing Train

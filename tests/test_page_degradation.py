@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import time
 
-from core.training.engine import degradation_holds
+from core.lessons.degradation import degradation_holds
 from tests.apptest import open_page
 from ui import i18n
 

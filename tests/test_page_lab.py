@@ -10,10 +10,10 @@ import pytest
 
 import core.training.jobs
 from core.training.data import DATA_ROOT
-from core.training.engine import Limits
+from core.training.tasks import Limits
 from core.training.jobs import JobRegistry, default_registry
 from tests.apptest import open_page
-from ui import i18n, runs, training
+from ui import i18n, runs
 
 WIDGETS = {"depth": "number_input", "width": "number_input", "epochs": "number_input", "seed": "number_input",
            "lr": "select_slider", "wd": "select_slider", "batch": "select_slider", "skip": "toggle", "bn": "toggle",
@@ -85,8 +85,8 @@ def test_train_streams_points_until_done():
     seen = []
     poll(at, lambda a: seen.append(sum(points(a).values())) or finished(a))
     snap = job.snapshot()
-    assert snap.status == "done" and snap.config.depth == 8 and snap.config.epochs == 2
-    name = runs.run_label(1, snap.config, "en")
+    assert snap.status == "done" and snap.task.depth == 8 and snap.task.epochs == 2
+    name = runs.run_label(1, snap.task, "en")
     assert name == "#1 ResNet-8 · Adam 5 × 10⁻⁴ · BN · seed 101"
     assert points(at) == {name: len(snap.steps)}  # every step record is a point of the loss curve
     assert seen == sorted(seen) and seen[-1] == len(snap.steps)  # the curve only grows
@@ -117,10 +117,10 @@ def test_pair_is_identical_but_for_the_skip_and_remove_drops_a_run():
     at = lab(depth=8, epochs=1, seed=103, bn=False)
     at.button(key="lab_pair").click().run()
     plain, residual = jobs(at)
-    assert plain.config.replace(skip=True) == residual.config and not plain.config.skip
-    assert plain.config.seed == residual.config.seed == 103
+    assert plain.task.replace(skip=True) == residual.task and not plain.task.skip
+    assert plain.task.seed == residual.task.seed == 103
     poll(at, finished)
-    names = [runs.run_label(1, plain.config, "en"), runs.run_label(2, residual.config, "en")]
+    names = [runs.run_label(1, plain.task, "en"), runs.run_label(2, residual.task, "en")]
     assert names == ["#1 Plain-8 · Adam 5 × 10⁻⁴ · no BN · seed 103", "#2 ResNet-8 · Adam 5 × 10⁻⁴ · no BN · seed 103"]
     data = {d["name"]: d for d in chart(at)["data"]}
     assert list(data) == names
@@ -190,7 +190,7 @@ def test_wall_time_cap_and_queue_position(small_registry):
     at.button(key="lab_train").click().run()
     at.number_input(key="lab_seed").set_value(107).run()
     at.button(key="lab_train").click().run()  # one run at a time here: the second one waits
-    waiting = i18n.text("en", "lab.queued", name=runs.run_label(2, jobs(at)[1].config, "en"), position=1)
+    waiting = i18n.text("en", "lab.queued", name=runs.run_label(2, jobs(at)[1].task, "en"), position=1)
     assert waiting in [i.value for i in at.info]
     assert ":blue[waiting: number 1 in the queue]" in statuses(at)
     poll(at, finished, timeout=60)
@@ -207,7 +207,7 @@ def test_divergence_names_the_step():
     snap = jobs(at)[0].snapshot()
     assert snap.status == "diverged" and snap.diverged_step is not None
     assert snap.steps[-1].step < snap.diverged_step  # the blown-up window was never published
-    name = runs.run_label(1, snap.config, "en")
+    name = runs.run_label(1, snap.task, "en")
     assert [w.value for w in at.warning] == [i18n.text("en", "lab.diverged", name=name, step=snap.diverged_step)]
     assert statuses(at) == [f":orange[diverged at step {snap.diverged_step}]"]
 
@@ -223,13 +223,13 @@ def test_a_run_survives_page_and_language_switches():
     time.sleep(1.0)
     at.switch_page("pages/lab.py").run()
     assert jobs(at) == [job] and at.number_input(key="lab_depth").value == 20  # the settings stayed too
-    shown = points(at)[runs.run_label(1, job.config, "en")]
+    shown = points(at)[runs.run_label(1, job.task, "en")]
     assert shown > before and statuses(at) == [":blue[training]"]
     at.session_state["_lang"] = "vi"  # what the sidebar language switch sets
     at.run()
     assert jobs(at) == [job] and statuses(at) == [":blue[đang huấn luyện]"]
-    assert list(points(at)) == [runs.run_label(1, job.config, "vi")]
-    assert points(at)[runs.run_label(1, job.config, "vi")] >= shown
+    assert list(points(at)) == [runs.run_label(1, job.task, "vi")]
+    assert points(at)[runs.run_label(1, job.task, "vi")] >= shown
     at.button(key="lab_stop").click().run()
     poll(at, finished)
 

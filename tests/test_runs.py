@@ -7,7 +7,8 @@ import io
 
 import pytest
 
-from core.training.engine import EpochRecord, RunInfo, StepRecord, TrainConfig, train
+from core.training.engine import TrainConfig, train
+from core.training.tasks import EpochRecord, RunInfo, StepRecord
 from core.errors import BadDepth, DataMissing, OutOfRange
 from core.training.jobs import JobSnapshot
 from ui import i18n, runs

@@ -21,7 +21,8 @@ from core.lessons.paths import cifar_residual_blocks, enumerate_path_lengths, pa
 from core.models.blocks import BasicBlock, PreActBlock, ZeroPadShortcut
 from core.models.resnet import cifar_resnet
 from core.reference import reference
-from core.training.engine import Progress, Result, TrainConfig
+from core.training.engine import TrainConfig
+from core.training.tasks import Progress, Result
 from core.training.trained import trained_model
 
 

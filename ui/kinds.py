@@ -57,4 +57,4 @@ def digit_grid(columns: dict[str, np.ndarray], title: str, lang: str, cell: int 
 
 def config(snap):
     """The TrainConfig of a lesson-7 run (a DenseReuseTask carries one)."""
-    return getattr(snap.config, "config", snap.config)
+    return getattr(snap.task, "config", snap.task)

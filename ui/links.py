@@ -17,8 +17,9 @@ from core.lessons.lesion import LESION_DEFAULT_DEPTH, LESION_DEFAULT_EPOCHS
 from core.lessons.toy import TARGETS, ToyConfig
 from core.models.resnet import FAMILY
 from core.training.data import DATASETS
-from core.training.engine import (ARCHS, BLOCK_TYPES, DEGRADATION_DEPTHS, DEGRADATION_EPOCHS, OPTIMIZERS, SHORTCUTS,
-                                  Limits, TrainConfig)
+from core.lessons.degradation import DEGRADATION_DEPTHS, DEGRADATION_EPOCHS
+from core.training.engine import ARCHS, BLOCK_TYPES, OPTIMIZERS, SHORTCUTS, TrainConfig
+from core.training.tasks import Limits
 
 from .runs import METRICS, X_AXES
 from .urlstate import Param, choice, flag, integer, many, text
@@ -202,7 +203,7 @@ def available(configs) -> list[bool]:
     costs no new computation)?"""
     from . import training
 
-    status = {j.config: j.snapshot().status for j in training.registry().jobs()}
+    status = {j.task: j.snapshot().status for j in training.registry().jobs()}
     return [status.get(c) in LIVE_OR_CACHED for c in configs]
 
 
@@ -224,7 +225,7 @@ def lesson_runs(key: str, configs) -> None:
             urlstate.rerun()  # so the page's Stop and CSV buttons, drawn above, show the runs
         else:
             link_notice([], missing=len(configs) - sum(available(configs)))
-    urlstate.put("run", "1" if [j.config for j in training.jobs(key)] == configs else None)
+    urlstate.put("run", "1" if [j.task for j in training.jobs(key)] == configs else None)
 
 
 def lab_run_text(number: int, cfg: TrainConfig) -> str:
@@ -258,8 +259,8 @@ def lab_runs(key: str, numbers: dict, limit: int) -> None:
         here = available([cfg for _, cfg in runs])
         link_notice(bad + [f"run={v}" for v in wanted[limit:]], missing=len(runs) - sum(here))
         for (number, cfg), ok in zip(runs, here):
-            if ok and cfg not in [j.config for j in training.jobs(key)]:
+            if ok and cfg not in [j.task for j in training.jobs(key)]:
                 numbers[training.add(key, cfg).id] = number
         if any(here):
             urlstate.rerun()  # so the page's Stop and CSV buttons, drawn above, show the runs
-    urlstate.put("run", [lab_run_text(numbers.get(j.id, 0), j.config) for j in training.jobs(key)])
+    urlstate.put("run", [lab_run_text(numbers.get(j.id, 0), j.task) for j in training.jobs(key)])

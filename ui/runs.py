@@ -113,7 +113,7 @@ def csv_rows(runs: Sequence[tuple[int, JobSnapshot]]) -> list[dict]:
     rows = []
     for run, snap in runs:
         head = {"run": run, "model": snap.info.model if snap.info else "", "status": snap.status,
-                **{k: getattr(snap.config, k) for k in CONFIG_COLUMNS}}
+                **{k: getattr(snap.task, k) for k in CONFIG_COLUMNS}}
         for r in snap.steps:
             rows.append({**head, "record": "step", "step": r.step, "epoch": r.epoch, "elapsed_s": r.elapsed,
                          "loss": r.loss, "train_error": r.train_error, "test_loss": None, "test_error": None})

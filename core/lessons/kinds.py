@@ -28,8 +28,8 @@ from core.models.densenet import DenseBlock, dense_input_channels, densenet121, 
 from core.models.resnet import resnet50
 from core.models.unet import EncoderDecoder
 from core.training.data import digits_arrays, digits_split, load_dataset
-from core.training.engine import (EpochRecord, Limits, Outcome, Result, RunInfo, StepRecord, TrainConfig,
-                                  build_model, train_model)
+from core.training.engine import TrainConfig, build_model, train
+from core.training.tasks import EpochRecord, Limits, Outcome, Result, RunInfo, StepRecord
 
 # ---- Add vs concatenate ---------------------------------------------------------------------------
 
@@ -160,9 +160,10 @@ class DenseReuseTask:
     def run(self, emit: Callable, stop: threading.Event | None = None, max_seconds: float | None = None) -> Outcome:
         data = load_dataset(self.config.dataset, self.config.data_dir)
         initial = _reuse_maps(build_model(self.config, data))  # the same seed draws the same start
-        outcome, model = train_model(self.config, emit, stop, max_seconds)
+        trained: list[nn.Module] = []
+        outcome = train(self.config, emit, stop, max_seconds, on_model=trained.append)
         if outcome.status == "done":
-            emit(Result(ReuseMaps(_reuse_maps(model), initial)))
+            emit(Result(ReuseMaps(_reuse_maps(trained[0]), initial)))
         return outcome
 
 

@@ -32,8 +32,9 @@ from torch.func import functional_call, grad, jvp, vmap
 from core.errors import BadChoice, OutOfRange
 from core.models.resnet import cifar_blocks_per_stage
 from core.training.data import load_dataset
-from core.training.engine import Limits, Outcome, Progress, Result, TrainConfig
-from core.training.trained import trained_model
+from core.training.engine import TrainConfig
+from core.training.tasks import Emit, Limits, Outcome, Progress, Result
+from core.training.trained import Stopped, check_stop, train_plain_and_residual
 
 Params = dict[str, torch.Tensor]
 SUBSET_SEED = 0  # which training examples the loss is measured on never depends on the task's seed
@@ -247,15 +248,11 @@ class LandscapeTask:
         for cfg in self.configs():
             cfg.validate(limits)
 
-    def run(self, emit, stop: threading.Event | None = None, max_seconds: float | None = None) -> Outcome:
-        t0 = time.perf_counter()
-        nets = []
-        for i, (cfg, stage) in enumerate(zip(self.configs(), ("train_plain", "train_residual"))):
-            left = None if max_seconds is None else max_seconds - (time.perf_counter() - t0)
-            got = trained_model(cfg, lambda f, i=i, stage=stage: emit(Progress(0.15 * (i + f), stage)), stop, left)
-            if got.outcome.status != "done":
-                return Outcome(got.outcome.status, got.outcome.steps, got.outcome.diverged_step)
-            nets.append(got)
+    def run(self, emit: Emit, stop: threading.Event | None = None, max_seconds: float | None = None) -> Outcome:
+        deadline = None if max_seconds is None else time.perf_counter() + max_seconds
+        nets = train_plain_and_residual(self.configs(), emit, 0.3, stop, deadline)
+        if isinstance(nets, Outcome):
+            return nets
         x, y = loss_subset(self.samples, nets[0].model.conv1.weight.device)
         axis, line_axis = grid(self.size, self.span), grid(self.line_points(), self.span)
         plane = np.array([(a, b) for b in axis for a in axis])  # row-major: β rows, α columns
@@ -266,10 +263,7 @@ class LandscapeTask:
             d1, d2 = directions(got.model, self.direction_seed)
 
             def tick(done: int, base: int = 0, j=j, stage=stage) -> None:
-                if stop is not None and stop.is_set():
-                    raise _Stopped("stopped")
-                if max_seconds is not None and time.perf_counter() - t0 > max_seconds:
-                    raise _Stopped("time_limit")
+                check_stop(stop, deadline)
                 emit(Progress(0.3 + 0.6 * (j * per_net + base + done) / (2 * per_net), stage))
 
             try:
@@ -280,7 +274,7 @@ class LandscapeTask:
                     lo, hi = hessian_extremes(got.model, x, y, self.hessian_iters, self.direction_seed)
                 else:
                     lo = hi = float("nan")
-            except _Stopped as why:
+            except Stopped as why:
                 return Outcome(str(why), 0)
             centre = float(surface[self.size // 2, self.size // 2])
             step = float(axis[1] - axis[0])
@@ -289,7 +283,3 @@ class LandscapeTask:
                                         lo, hi))
         emit(Result(LandscapeResult(self.depth, axis, line_axis, len(y), results[0], results[1])))
         return Outcome("done", 0)
-
-
-class _Stopped(Exception):
-    pass

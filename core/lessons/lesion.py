@@ -24,8 +24,9 @@ from core.errors import OutOfRange
 from core.models.blocks import BasicBlock, PreActBlock, ZeroPadShortcut
 from core.models.resnet import CifarResNet, cifar_blocks_per_stage
 from core.training.data import load_dataset
-from core.training.engine import Limits, Outcome, Progress, Result, TrainConfig
-from core.training.trained import trained_model
+from core.training.engine import TrainConfig
+from core.training.tasks import Emit, Limits, Outcome, Progress, Result
+from core.training.trained import Stopped, check_stop, train_plain_and_residual
 
 STAGES = ("layer1", "layer2", "layer3")
 LESION_DEFAULT_DEPTH = 20  # see LesionTask: both nets fit the training digits at this depth in 8 epochs
@@ -162,32 +163,27 @@ class LesionTask:
         for cfg in self.configs():
             cfg.validate(limits)
 
-    def run(self, emit, stop: threading.Event | None = None, max_seconds: float | None = None) -> Outcome:
-        t0 = time.perf_counter()
+    def run(self, emit: Emit, stop: threading.Event | None = None, max_seconds: float | None = None) -> Outcome:
+        deadline = None if max_seconds is None else time.perf_counter() + max_seconds
         n = 3 * cifar_blocks_per_stage(self.depth)
         # Work units: training counts as half of the task, the evaluations as the other half.
-        nets = []
-        for i, (cfg, stage) in enumerate(zip(self.configs(), ("train_plain", "train_residual"))):
-            left = None if max_seconds is None else max_seconds - (time.perf_counter() - t0)
-            got = trained_model(cfg, lambda f, i=i, stage=stage: emit(Progress(0.25 * (i + f), stage)), stop, left)
-            if got.outcome.status != "done":
-                return Outcome(got.outcome.status, got.outcome.steps, got.outcome.diverged_step)
-            nets.append(got)
+        nets = train_plain_and_residual(self.configs(), emit, 0.5, stop, deadline)
+        if isinstance(nets, Outcome):
+            return nets
         data = load_dataset("digits", device=nets[0].model.conv1.weight.device)
         sets = random_deletions(n, self.draws, self.seed)
         results = []
         done = [0]
-        for j, got in enumerate(nets):
-            def tick(j=j):
-                if stop is not None and stop.is_set():
-                    raise _Stopped("stopped")
-                if max_seconds is not None and time.perf_counter() - t0 > max_seconds:
-                    raise _Stopped("time_limit")
-                done[0] += 1
-                emit(Progress(0.5 + 0.5 * done[0] / (2 * (n + 1)), "lesion"))
+
+        def tick() -> None:
+            check_stop(stop, deadline)
+            done[0] += 1
+            emit(Progress(0.5 + 0.5 * done[0] / (2 * (n + 1)), "lesion"))
+
+        for got in nets:
             try:
                 intact, single, multi = lesion_net(got.model, data.x_test, data.y_test, sets, tick)
-            except _Stopped as why:
+            except Stopped as why:
                 return Outcome(str(why), 0)
             results.append(NetLesion(got.model.name, got.final.train_error if got.final else float("nan"),
                                      intact, single, multi))
@@ -196,10 +192,6 @@ class LesionTask:
         emit(Result(LesionResult(self.depth, tuple(name for name, _ in blocks(model)), tuple(downsampling(model)),
                                  results[0], results[1], chance, len(data.y_test))))
         return Outcome("done", 0)
-
-
-class _Stopped(Exception):
-    pass
 
 
 @dataclass(frozen=True)

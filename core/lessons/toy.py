@@ -16,6 +16,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from core.errors import BadChoice, OutOfRange
+from core.training.tasks import DIVERGED_LOSS  # one threshold for every training demo
 
 # H(x) for each target the student can pick; "x+sin" is a nonlinear target close to the identity.
 TARGETS = {
@@ -25,8 +26,6 @@ TARGETS = {
     "x+sin": lambda x: x + 0.5 * torch.sin(x),
 }
 ACTIVATIONS = {"relu": nn.ReLU, "tanh": nn.Tanh}
-# A loss above this (or NaN/inf) counts as diverged: the run stops there instead of overflowing.
-DIVERGED_LOSS = 1e6
 
 
 @dataclass(frozen=True)

@@ -11,6 +11,8 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from core.errors import BadChoice
+
 # The three shortcut options of He et al. 2016 (Sec. 3.3), used where the shape changes:
 #   "A": identity with spatial subsampling and zero-padded extra channels (no parameters);
 #   "B": a 1×1 convolution + BN projection (torchvision's ``downsample``);
@@ -54,7 +56,7 @@ def make_shortcut(
 ) -> nn.Module | None:
     """The shortcut a block needs, or None where the identity fits (the shapes match, option A/B)."""
     if option not in SHORTCUT_OPTIONS:
-        raise ValueError(f"shortcut must be one of {SHORTCUT_OPTIONS}, got {option!r}")
+        raise BadChoice("shortcut", option, SHORTCUT_OPTIONS)
     same_shape = stride == 1 and in_planes == out_planes
     if same_shape and option != "C":
         return None

@@ -232,18 +232,9 @@ def cifar_blocks_per_stage(depth: int) -> int:
     return (depth - 2) // 6
 
 
-def cifar_resnet(
-    depth: int,
-    num_classes: int = 10,
-    in_channels: int = 3,
-    skip: bool = True,
-    shortcut: str = "A",
-    block: str = "basic",
-    batchnorm: bool = True,
-    width: int = 16,
-) -> CifarResNet:
-    """CIFAR-style ResNet (or plain net with ``skip=False``) of ``depth`` = 6n + 2 layers."""
-    return CifarResNet(depth, num_classes, in_channels, skip, shortcut, block, batchnorm, width)
+# The builder's name for the same thing (as torchvision pairs ``resnet18`` with ``ResNet``):
+# cifar_resnet(56, skip=False) is the plain 56-layer net.
+cifar_resnet = CifarResNet
 
 
 __all__ = [

@@ -21,14 +21,15 @@ from torch import nn
 from core.training.data import DATASETS, Dataset, batch_indices, check_available, load_dataset
 from core.training.device import pick_device
 from core.errors import BadChoice, DeviceUnavailable, OutOfRange
-from core.lessons.gradflow import block_units, layer_grad_norms
+from core.models.blocks import SHORTCUT_OPTIONS
 from core.models.densenet import densenet_cifar
 from core.models.resnet import cifar_blocks_per_stage, cifar_resnet
 from core.models.skips import DEFAULT_GATE_BIAS, SkipKindNet
-from core.lessons.toy import DIVERGED_LOSS  # one threshold for every training demo: above it (or NaN/inf) = diverged
+from core.models.units import block_units, layer_grad_norms
+from core.training.tasks import (DIVERGED_LOSS, Emit, EpochRecord, Limits, Outcome, RunInfo, StepRecord)
 
 BLOCK_TYPES = ("basic", "preact")
-SHORTCUTS = ("A", "B", "C")
+SHORTCUTS = SHORTCUT_OPTIONS  # "A" zero-padding, "B" projections where shapes change, "C" everywhere
 OPTIMIZERS = ("sgd", "adam")
 DEVICES = ("auto", "cpu", "cuda", "mps")
 ARCHS = ("resnet", "densenet", "gated", "scaled")  # lesson 7's kinds of skip connection (see TrainConfig.arch)
@@ -72,92 +73,14 @@ class TrainConfig:
         """A copy with some fields changed."""
         return dataclasses.replace(self, **changes)
 
-    # The task contract of core.training.jobs: any frozen, picklable dataclass with these two
-    # methods can be submitted to the job registry (lessons add their own, e.g. a lesion study).
+    # A task (core.training.tasks.Task): the job registry validates it, then runs it in a worker.
     def validate(self, limits: Limits | None = None) -> None:
         validate(self, limits or Limits())
 
-    def run(self, emit: Callable[[Record], None], stop: threading.Event | None = None,
-            max_seconds: float | None = None) -> Outcome:
+    def run(self, emit: Emit, stop: threading.Event | None = None, max_seconds: float | None = None) -> Outcome:
         return train(self, emit, stop, max_seconds)
 
 
-@dataclass(frozen=True)
-class Limits:
-    """Caps that keep one shared server responsive; bigger requests raise a CoreError."""
-
-    max_depth: int = 110  # layers (ResNet-110 is the deepest net of the paper's CIFAR table we allow)
-    max_width: int = 64  # first-stage filters
-    max_epochs: int = 100
-    max_batch_size: int = 2048
-    max_seconds: float = 600.0  # wall time of one run; the run ends with status "stopped"
-
-
-@dataclass(frozen=True)
-class RunInfo:
-    """Sent once, before the first step."""
-
-    model: str  # e.g. "ResNet-20" or "Plain-20"
-    params: int  # trainable parameters
-    layers: tuple[str, ...]  # names of the units whose gradient norms StepRecord.grad_norms holds
-    device: str  # "cpu", "cuda", "mps"
-    threads: int  # torch intra-op threads of the training thread
-    steps_per_epoch: int
-    total_steps: int
-    extras: tuple[str, ...] = ()  # names of StepRecord.extras (e.g. the blocks whose gate α is logged)
-
-
-@dataclass(frozen=True)
-class StepRecord:
-    """Training metrics streamed every ``log_every`` steps."""
-
-    step: int  # optimiser steps done (1-based)
-    epoch: int  # the epoch (1-based) this step belongs to
-    loss: float  # mean cross-entropy over the steps since the previous record
-    train_error: float  # fraction of those steps' training examples misclassified
-    elapsed: float  # seconds since the run started (set-up included)
-    grad_norms: tuple[float, ...]  # L2 norm of each unit's weight gradients at this step (RunInfo.layers)
-    extras: tuple[float, ...] = ()  # the model's skip_weights() if it has them: mean gate α or scale α per block
-
-
-@dataclass(frozen=True)
-class EpochRecord:
-    """Metrics after each epoch."""
-
-    epoch: int
-    step: int
-    train_loss: float  # mean over the epoch's minibatches (every training example once), train mode
-    train_error: float  # as the paper plots it: the epoch's misclassified fraction while training
-    test_loss: float  # whole test set, eval mode (BN running statistics)
-    test_error: float
-    elapsed: float
-
-
-@dataclass(frozen=True)
-class Progress:
-    """For tasks that are not one training run (a landscape grid, a lesion study): how far along."""
-
-    done: float  # fraction 0…1
-    stage: str = ""  # a short code the page may translate, e.g. "train_plain", "grid"
-
-
-@dataclass(frozen=True)
-class Result:
-    """A task's final product (any picklable value: a dataclass of arrays, a dict); sent once."""
-
-    value: object
-
-
-@dataclass(frozen=True)
-class Outcome:
-    """How a run ended."""
-
-    status: str  # "done", "stopped" (stop event), "time_limit" or "diverged"
-    steps: int  # optimiser steps done
-    diverged_step: int | None = None  # first step whose loss was NaN, ±inf or above DIVERGED_LOSS
-
-
-Record = RunInfo | StepRecord | EpochRecord | Progress | Result
 
 
 def _check_range(name: str, value, low, high) -> None:
@@ -249,23 +172,12 @@ def evaluate(model: nn.Module, x: torch.Tensor, y: torch.Tensor, chunk: int = 10
 
 def train(
     cfg: TrainConfig,
-    emit: Callable[[Record], None] = lambda record: None,
+    emit: Emit = lambda record: None,
     stop: threading.Event | None = None,
     max_seconds: float | None = None,
     on_model: Callable[[nn.Module], None] | None = None,
 ) -> Outcome:
-    """Train ``cfg``'s net, calling ``emit`` with each record; returns how the run ended (train_model's outcome)."""
-    return train_model(cfg, emit, stop, max_seconds, on_model)[0]
-
-
-def train_model(
-    cfg: TrainConfig,
-    emit: Callable[[Record], None] = lambda record: None,
-    stop: threading.Event | None = None,
-    max_seconds: float | None = None,
-    on_model: Callable[[nn.Module], None] | None = None,
-) -> tuple[Outcome, nn.Module]:
-    """Train ``cfg``'s net, calling ``emit`` with each record; returns how the run ended and the model.
+    """Train ``cfg``'s net, calling ``emit`` with each record; returns how the run ended.
 
     ``stop`` ends the run before the next step ("stopped"); ``max_seconds`` of wall time ends it
     with "time_limit"; a loss that is NaN, infinite or above DIVERGED_LOSS (1e6, where cross-entropy
@@ -297,9 +209,9 @@ def train_model(
         batches = _epoch_batches(n, cfg.batch_size, order)
         for i, idx in enumerate(batches):
             if stop is not None and stop.is_set():
-                return Outcome("stopped", step), model
+                return Outcome("stopped", step)
             if max_seconds is not None and time.perf_counter() - t0 > max_seconds:
-                return Outcome("time_limit", step), model
+                return Outcome("time_limit", step)
             idx = idx.to(device, non_blocking=True)
             xb, yb = data.x_train[idx], data.y_train[idx]  # (B, C, H, W), (B,)
             logits = model(xb)  # (B, classes)
@@ -314,7 +226,7 @@ def train_model(
                 losses = torch.stack([w[0] for w in window]).cpu()  # (k,)
                 bad = (~(losses.abs() <= DIVERGED_LOSS)).nonzero()  # NaN compares False, so it counts
                 if len(bad):
-                    return Outcome("diverged", step, step - len(window) + 1 + int(bad[0])), model
+                    return Outcome("diverged", step, step - len(window) + 1 + int(bad[0]))
                 sizes = torch.tensor([w[2] for w in window], dtype=torch.float64)
                 seen, wrong = float(sizes.sum()), float(torch.stack([w[1] for w in window]).sum())
                 loss_sum = float((losses.double() * sizes).sum())
@@ -328,37 +240,10 @@ def train_model(
         test_loss, test_error = evaluate(model, data.x_test, data.y_test)
         emit(EpochRecord(epoch, step, ep_loss / ep_seen, ep_wrong / ep_seen, test_loss, test_error,
                          time.perf_counter() - t0))
-    return Outcome("done", step), model
+    return Outcome("done", step)
 
 
 def _epoch_batches(n: int, batch_size: int, generator: torch.Generator) -> tuple[torch.Tensor, ...]:
     """The epoch's minibatch indices, without a trailing batch of a single example."""
     batches = batch_indices(n, batch_size, generator)
     return batches[:-1] if len(batches[-1]) < 2 else batches
-
-
-# Lesson 2's default comparison, the TrainConfig defaults at three depths. Measured over seeds 0–9
-# on digits (bench/degradation_latency.py): after 4 epochs of Adam at 5e-4, training error rises
-# with depth for plain nets and falls with depth for residual nets on every seed. With SGD (lr 0.1,
-# 0.05, 0.02) ResNet-56 was still behind ResNet-20 on several seeds after as many epochs.
-DEGRADATION_DEPTHS = (8, 20, 56)
-DEGRADATION_EPOCHS = 4
-DEGRADATION_TOLERANCE = 0.01  # a deeper residual net "is not worse" within one point of training error
-
-
-def degradation_configs(seed: int = 0, depths: tuple[int, ...] = DEGRADATION_DEPTHS,
-                        epochs: int = DEGRADATION_EPOCHS, device: str = "auto") -> list[TrainConfig]:
-    """Plain and residual nets at each depth, identical but for the skip: shallow first, plain first."""
-    return [TrainConfig(depth=d, skip=skip, epochs=epochs, seed=seed, device=device)
-            for d in sorted(depths) for skip in (False, True)]
-
-
-def degradation_holds(final_train_error: dict[tuple[int, bool], float],
-                      tolerance: float = DEGRADATION_TOLERANCE) -> tuple[bool, bool]:
-    """(deeper plain nets train worse, deeper residual nets do not), from errors keyed (depth, skip)."""
-    depths = sorted({d for d, _ in final_train_error})
-    plain = [final_train_error[(d, False)] for d in depths]
-    res = [final_train_error[(d, True)] for d in depths]
-    plain_worse = all(a < b for a, b in zip(plain, plain[1:]))
-    res_not_worse = all(b <= a + tolerance for a, b in zip(res, res[1:]))
-    return plain_worse, res_not_worse

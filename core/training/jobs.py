@@ -1,11 +1,11 @@
 """Training jobs: a registry that lets identical requests share one job, queues the rest, runs
 them in worker processes (core.training.pool) and caches finished runs.
 
-A job runs a *task*: a frozen, hashable, picklable dataclass with ``validate(limits)`` and
-``run(emit, stop, max_seconds) -> Outcome`` (core.training.engine.TrainConfig is one). ``emit``
-takes RunInfo / StepRecord / EpochRecord (training curves), Progress (how far a task is) and
-Result (its final product); a snapshot holds them all, and ``version`` counts the records, so a
-page redraws only when something new arrived.
+A job runs a *task* (core.training.tasks.Task: ``validate(limits)`` and ``run(emit, stop,
+max_seconds) -> Outcome``; core.training.engine.TrainConfig is one). ``emit`` takes RunInfo /
+StepRecord / EpochRecord (training curves), Progress (how far a task is) and Result (its final
+product); a snapshot holds them all, and ``version`` counts the records, so a page redraws only when
+something new arrived.
 
 Processes, not threads: training in the web server's own threads shared its interpreter lock
 with every watching session's reruns (a lesson watched from one tab ran 3x slower than the
@@ -27,8 +27,8 @@ from dataclasses import dataclass
 
 import torch
 
-from core.training.engine import (EpochRecord, Limits, Progress, Record, Result, RunInfo, StepRecord, TrainConfig,
-                                  warm_up)
+from core.training.engine import warm_up
+from core.training.tasks import EpochRecord, Limits, Progress, Record, Result, RunInfo, StepRecord, Task
 from core.errors import CoreError, QueueFull, TimeLimit, TrainingFailed
 from core.training.pool import Worker, WorkerPool
 
@@ -43,11 +43,11 @@ class JobSnapshot:
     """A consistent copy of a job's state; records are immutable, so the tuples share them."""
 
     id: str
-    config: TrainConfig
+    task: Task  # what runs: a TrainConfig, a lesson's task
     status: str  # one of STATUSES
     position: int  # place in the queue, 1 = starts next; 0 once started
     info: RunInfo | None  # model, parameters, layer names, device, threads, total steps (once started)
-    steps: tuple[StepRecord, ...]  # streamed every config.log_every steps
+    steps: tuple[StepRecord, ...]  # streamed every TrainConfig.log_every steps
     epochs: tuple[EpochRecord, ...]  # one per finished epoch
     diverged_step: int | None  # first step with a NaN/inf loss, when status == "diverged"
     error: CoreError | None  # why it ended early (TimeLimit, DataMissing, TrainingFailed…)
@@ -79,13 +79,14 @@ class Job:
 
     _ids = itertools.count(1)
 
-    def __init__(self, config: TrainConfig, registry: JobRegistry | None = None):
+    def __init__(self, task: Task, registry: JobRegistry | None = None):
         self.id = f"job-{next(Job._ids)}"
-        self.config = config
+        self.task = task
         self._registry = registry
         self._lock = threading.Lock()
         self._stop = threading.Event()  # checked by the engine before every step
         self._done = threading.Event()
+        # What a snapshot shows, changed under the lock by the registry and the worker's records.
         self._status, self._position = "queued", 0
         self._info: RunInfo | None = None
         self._steps: list[StepRecord] = []
@@ -109,10 +110,11 @@ class Job:
         with self._lock:
             end = self._ended or time.perf_counter()
             return JobSnapshot(
-                self.id, self.config, self._status, self._position, self._info, tuple(self._steps),
-                tuple(self._epochs), self._diverged_step, self._error, len(self._sessions),
-                end - self._started if self._started else 0.0, self._task_progress, self._result,
-                self._version,
+                id=self.id, task=self.task, status=self._status, position=self._position, info=self._info,
+                steps=tuple(self._steps), epochs=tuple(self._epochs), diverged_step=self._diverged_step,
+                error=self._error, sessions=len(self._sessions),
+                elapsed=end - self._started if self._started else 0.0, task_progress=self._task_progress,
+                result=self._result, version=self._version,
             )
 
     def stop(self) -> None:
@@ -178,10 +180,10 @@ class JobRegistry:
         self.peak_running = 0  # most jobs seen running at once
         self._default_threads = torch.get_num_threads()
         self._lock = threading.RLock()  # guards everything below; taken before any job's lock
-        self._active: dict[object, Job] = {}  # queued or running and still wanted
+        self._active: dict[Task, Job] = {}  # queued or running and still wanted
         self._queue: deque[Job] = deque()
         self._running: set[Job] = set()
-        self._finished: OrderedDict[object, Job] = OrderedDict()  # LRU of CACHED endings
+        self._finished: OrderedDict[Task, Job] = OrderedDict()  # LRU of CACHED endings
         self._closed = False
         # Worker processes (started now, warmed up in the background), or threads of this process.
         self.pool = WorkerPool(self.max_running, self.threads_per_job, warm) if processes else None
@@ -194,21 +196,21 @@ class JobRegistry:
             else:
                 self.warmed.set()
 
-    def submit(self, config, session: str) -> Job:
-        """The job for ``config`` (a task), shared with every session that asked for the same: the
-        running or queued one, a finished one from the cache, or a new one. Raises CoreError for a
-        config over the limits or when the queue is full."""
-        config.validate(self.limits)
+    def submit(self, task: Task, session: str) -> Job:
+        """The job for ``task``, shared with every session that asked for the same: the running or
+        queued one, a finished one from the cache, or a new one. Raises CoreError for a task over
+        the limits or when the queue is full."""
+        task.validate(self.limits)
         with self._lock:
-            job = self._active.get(config)
-            if job is None and config in self._finished:
-                job = self._finished[config]
-                self._finished.move_to_end(config)
+            job = self._active.get(task)
+            if job is None and task in self._finished:
+                job = self._finished[task]
+                self._finished.move_to_end(task)
             if job is None:
                 if len(self._queue) >= self.max_queued:
                     raise QueueFull(self.max_queued)
-                job = Job(config, self)
-                self._active[config] = job
+                job = Job(task, self)
+                self._active[task] = job
                 self._queue.append(job)
                 self._pump()
             with job._lock:
@@ -243,8 +245,8 @@ class JobRegistry:
     def stop(self, job: Job) -> None:
         """Stop ``job`` for every session."""
         with self._lock:
-            if self._active.get(job.config) is job:
-                del self._active[job.config]  # a new request for this config starts afresh
+            if self._active.get(job.task) is job:
+                del self._active[job.task]  # a new request for this task starts afresh
             if job in self._queue:
                 self._queue.remove(job)
                 job._finish("stopped")
@@ -292,10 +294,10 @@ class JobRegistry:
             self.computations += 1
             self.peak_running = max(self.peak_running, len(self._running))
             job._set(status="running", position=0, started=time.perf_counter())
-            LOG.info("computation %d: %s %s", self.computations, job.id, job.config)
+            LOG.info("computation %d: %s %s", self.computations, job.id, job.task)
             if worker is not None:
                 job._worker = worker
-                worker.run(job.config, self.limits.max_seconds, job._publish, functools.partial(self._ended, job))
+                worker.run(job.task, self.limits.max_seconds, job._publish, functools.partial(self._ended, job))
             else:
                 threading.Thread(target=self._work, args=(job,), name=job.id, daemon=True).start()
         self._number_queue()
@@ -309,7 +311,7 @@ class JobRegistry:
         torch.set_num_threads(self.threads_per_job)  # this thread only; see the module docstring
         out, error = None, None
         try:
-            out = job.config.run(job._publish, job._stop, self.limits.max_seconds)
+            out = job.task.run(job._publish, job._stop, self.limits.max_seconds)
         except CoreError as exc:  # e.g. data files missing: the page shows it like any input error
             error = exc
         except Exception as exc:  # noqa: BLE001 — a worker must always free its slot
@@ -328,10 +330,10 @@ class JobRegistry:
         with self._lock:
             job._worker = None
             self._running.discard(job)
-            if self._active.get(job.config) is job:
-                del self._active[job.config]
+            if self._active.get(job.task) is job:
+                del self._active[job.task]
             if status in CACHED:
-                self._finished[job.config] = job
+                self._finished[job.task] = job
                 while len(self._finished) > self.cache_size:
                     self._finished.popitem(last=False)
             job._finish(status, step, error)

@@ -20,6 +20,11 @@ import sys
 import threading
 from typing import Callable
 
+import torch
+
+from core.errors import CoreError, TrainingFailed, WorkerLost
+from core.training.engine import warm_up
+
 _CONTEXT = mp.get_context("forkserver")
 _CONTEXT.set_forkserver_preload(["core.training.engine"])  # torch imported once, in the fork server
 
@@ -47,11 +52,6 @@ OnEnd = Callable[[object, object], None]  # (Outcome or None, CoreError or None)
 
 def _serve(conn, stop, threads: int, warm: bool) -> None:
     """The worker process: run the tasks that arrive on ``conn`` until it closes."""
-    import torch
-
-    from core.errors import CoreError, TrainingFailed
-    from core.training.engine import warm_up
-
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C in a terminal: the parent shuts workers down
     torch.set_num_threads(threads)
     if warm:
@@ -140,8 +140,6 @@ class Worker:
         process.join(timeout=5)
         if self._closing or _EXITING.is_set():
             return
-        from core.errors import WorkerLost
-
         handlers, self._handlers = self._handlers, None
         try:
             self._spawn()  # a fresh worker first, so the job queue can move on to it

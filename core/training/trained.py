@@ -9,6 +9,7 @@ landscape) skip the training instead of repeating it.
 from __future__ import annotations
 
 import threading
+import time
 from collections import OrderedDict
 from dataclasses import dataclass
 from typing import Callable
@@ -17,7 +18,8 @@ import torch
 from torch import nn
 
 from core.training.data import load_dataset
-from core.training.engine import EpochRecord, Outcome, RunInfo, StepRecord, TrainConfig, build_model, resolve_device, train
+from core.training.engine import TrainConfig, build_model, resolve_device, train
+from core.training.tasks import Emit, EpochRecord, Outcome, Progress, RunInfo, StepRecord
 
 CACHE_SIZE = 8  # a ResNet-56 of width 16 is ≈ 3.4 MB of weights
 _CACHE: OrderedDict[tuple, tuple[dict, EpochRecord | None, int]] = OrderedDict()
@@ -70,3 +72,30 @@ def trained_model(cfg: TrainConfig, progress: Callable[[float], None] | None = N
             while len(_CACHE) > CACHE_SIZE:
                 _CACHE.popitem(last=False)
     return TrainedNet(model, outcome, final)
+
+
+class Stopped(Exception):
+    """A task's own loop (a loss grid, the deletions) ends early: its ``str`` is the Outcome status."""
+
+
+def check_stop(stop: threading.Event | None, deadline: float | None) -> None:
+    """Raise Stopped("stopped") once ``stop`` is set, Stopped("time_limit") past ``deadline`` (perf_counter)."""
+    if stop is not None and stop.is_set():
+        raise Stopped("stopped")
+    if deadline is not None and time.perf_counter() > deadline:
+        raise Stopped("time_limit")
+
+
+def train_plain_and_residual(configs: tuple[TrainConfig, TrainConfig], emit: Emit, share: float,
+                             stop: threading.Event | None, deadline: float | None) -> list[TrainedNet] | Outcome:
+    """Train a plain, then a residual net (lessons that compare trained nets): ``Progress`` records
+    cover the first ``share`` of the task (stages "train_plain", "train_residual"). Returns both nets,
+    or the Outcome of the first training that did not finish."""
+    nets = []
+    for i, (cfg, stage) in enumerate(zip(configs, ("train_plain", "train_residual"))):
+        left = None if deadline is None else deadline - time.perf_counter()
+        got = trained_model(cfg, lambda f, i=i, stage=stage: emit(Progress(share / 2 * (i + f), stage)), stop, left)
+        if got.outcome.status != "done":
+            return got.outcome
+        nets.append(got)
+    return nets
