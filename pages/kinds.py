@@ -3,29 +3,26 @@
 import streamlit as st
 
 from core.errors import CoreError
-from core.lessons.kinds import CORRUPTIONS, DenoiseTask, DenseReuseTask, cifar_dense_params, concat_configs, \
-    gate_configs, gate_start, growth, imagenet_pair, stage_costs
-from core.models.skips import DEFAULT_GATE_BIAS
+from core.lessons.kinds import (DenoiseTask, DenseReuseTask, cifar_dense_params, concat_configs, gate_configs,
+                                gate_start, growth, imagenet_pair, stage_costs)
 from core.reference import reference
-from ui import runs, training
+from ui import controls, runs, training
 from ui.figures import line_chart
-from ui.kinds import config, digit_grid, reuse_heatmaps
-from ui.shell import (big, chart, dec, decimal_slider, labeler, lang, lesson_title, md, num, quiz, require_shell,
-                      show_error, t, whole_number)
+from ui.figures.kinds import digit_grid, reuse_heatmaps
+from ui.shell import require_shell
+from ui.text import big, dec, lang, lesson_title, md, num, show_error, t
+from ui.widgets import chart, control, quiz
 
 require_shell()
 L = "kinds"
+P = controls.panel(L)
 REF = reference()
 st.title(lesson_title(L))
 md(L, "intro")
 
 
 def name(snap) -> str:
-    return runs.net_name(config(snap), lang())
-
-
-def status_lines(snaps, names=name) -> None:
-    training.status_lines(snaps, names, "kinds")
+    return runs.net_name(runs.train_config(snap), lang())
 
 
 def curves(snaps, key: str, title: str, metric: str = "train_error", names=name) -> None:
@@ -34,7 +31,7 @@ def curves(snaps, key: str, title: str, metric: str = "train_error", names=name)
     y, log = t("kinds.axis_error" if metric == "train_error" else "kinds.axis_loss"), metric == "loss"
     fig = training.shared((key, training.versions(snaps), lang()), lambda: line_chart(  # once for every watcher
         series, title, t("kinds.axis_step"), y, lang(), log_y=log, y_dtick="D2" if log else None))
-    chart(st, fig, width="stretch", key=key)
+    chart(st, fig, key=key)
 
 
 def train_buttons(key: str, label: str, tasks, disabled: bool = False) -> None:
@@ -47,9 +44,7 @@ def train_buttons(key: str, label: str, tasks, disabled: bool = False) -> None:
 st.header(t("kinds.concat_heading"))
 md(L, "concat")
 c1, c2, c3 = st.columns(3)
-k0 = whole_number(c1, t("kinds.k0"), 1, 512, 24, "ki_k0", help=t("kinds.k0_help"))
-k = whole_number(c2, t("kinds.growth"), 1, 128, 12, "ki_k", help=t("kinds.growth_help"))
-n_layers = whole_number(c3, t("kinds.layers"), 1, 48, 6, "ki_layers")
+k0, k, n_layers = control(c1, P["ki_k0"]), control(c2, P["ki_k"]), control(c3, P["ki_layers"])
 g = res_cost = None
 try:
     g = growth(k0, k, n_layers) if None not in (k0, k, n_layers) else None  # None: a box says why
@@ -90,7 +85,7 @@ md(L, "imagenet", ratio_p=dec(pair["resnet50"].params / pair["densenet121"].para
 
 st.subheader(t("kinds.live_concat"))
 md(L, "concat_live")
-seed1 = whole_number(st, t("kinds.seed"), 0, 9999, 0, "ki_seed1")
+seed1 = control(st, P["ki_seed1"])
 plain_cfg, res_cfg, dense_cfg = concat_configs(seed1 or 0)
 train_buttons("kinds_concat", t("kinds.train_concat"), lambda: [plain_cfg, res_cfg, DenseReuseTask(dense_cfg)],
               seed1 is None)
@@ -98,7 +93,7 @@ train_buttons("kinds_concat", t("kinds.train_concat"), lambda: [plain_cfg, res_c
 
 def draw_concat(snaps):
     curves(snaps, "ki_concat_chart", t("kinds.chart_concat"))
-    status_lines(snaps)
+    training.status_lines(snaps, name)
     done = [s for s in snaps if s.status == "done" and s.epochs]
     if done:
         st.dataframe([{t("kinds.col_net"): name(s), t("kinds.col_params"): num(s.info.params),
@@ -124,9 +119,7 @@ training.live("kinds_concat", draw_concat)
 st.header(t("kinds.gated_heading"))
 md(L, "gated")
 g1, g2 = st.columns([2, 1])
-bias = decimal_slider(g1, t("kinds.gate_bias"), -8.0, 2.0, 0.5, DEFAULT_GATE_BIAS, "ki_bias", digits=1,
-                      help=t("kinds.gate_bias_help"))
-seed2 = whole_number(g2, t("kinds.seed"), 0, 9999, 0, "ki_seed2")
+bias, seed2 = control(g1, P["ki_bias"]), control(g2, P["ki_seed2"])
 md(L, "gate_start", alpha=dec(gate_start(bias), 3), bias=dec(bias, 1))
 train_buttons("kinds_gates", t("kinds.train_gates"), lambda: gate_configs(float(bias), seed2), seed2 is None)
 
@@ -138,13 +131,13 @@ def draw_gates(snaps):
     weights, dashed = {}, []
     for s in snaps:
         for i in range(len(s.steps[-1].extras) if s.steps else 0):
-            label = t(f"kinds.alpha_{config(s).arch}", i=i + 1)
+            label = t(f"kinds.alpha_{runs.train_config(s).arch}", i=i + 1)
             weights[label] = ([r.step for r in s.steps], [r.extras[i] for r in s.steps])
-            dashed += [label] if config(s).arch == "scaled" else []
+            dashed += [label] if runs.train_config(s).arch == "scaled" else []
     chart(b, line_chart(weights, t("kinds.chart_alpha"), t("kinds.axis_step"), "α", lang(), height=360,
                               dashed=tuple(dashed)), width="stretch", key="ki_alpha_chart")
-    status_lines(snaps)
-    done = {config(s).arch: s for s in snaps if s.status == "done" and s.epochs}
+    training.status_lines(snaps, name)
+    done = {runs.train_config(s).arch: s for s in snaps if s.status == "done" and s.epochs}
     if len(done) == 3:
         err = {a: dec(100 * s.epochs[-1].train_error, 1) for a, s in done.items()}
         loss = {a: s.epochs[-1].train_loss for a, s in done.items()}
@@ -170,10 +163,9 @@ md(L, "paper_reading")
 st.header(t("kinds.long_heading"))
 md(L, "long")
 l1, l2, l3 = st.columns(3)
-corruption = l1.radio(t("kinds.corruption"), CORRUPTIONS, key="ki_corr", format_func=labeler("kinds.corr_"))
-level = decimal_slider(l2, t("kinds.level"), 0.1, 0.9, 0.1, 0.3 if corruption == "noise" else 0.5, "ki_level",
-                       help=t(f"kinds.level_help_{corruption}"))
-seed3 = whole_number(l3, t("kinds.seed"), 0, 9999, 0, "ki_seed3")
+corruption = control(l1, P["ki_corr"])
+level = control(l2, P["ki_level"], help=t(f"kinds.level_help_{corruption}"))
+seed3 = control(l3, P["ki_seed3"])
 train_buttons("kinds_long", t("kinds.train_long"),
               lambda: [DenoiseTask(skips, corruption, float(level), seed=seed3) for skips in (True, False)], seed3 is None)
 
@@ -181,7 +173,7 @@ train_buttons("kinds_long", t("kinds.train_long"),
 def draw_long(snaps):
     unet_name = lambda s: t("kinds.with_skips" if s.task.long_skips else "kinds.without_skips")  # noqa: E731
     curves(snaps, "ki_long_chart", t("kinds.chart_long"), "loss", unet_name)
-    status_lines(snaps, unet_name)
+    training.status_lines(snaps, unet_name)
     res = {s.task.long_skips: s.result for s in snaps if s.result is not None}
     if len(res) < 2:
         return

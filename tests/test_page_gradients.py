@@ -53,5 +53,4 @@ def test_training_both_nets_streams_gradient_norms():
     assert bars and bars[0].proto.value == 100
     charts = [c for c in at.get("plotly_chart") if "step" in c.proto.spec]
     assert len(charts) >= 2  # per-unit profile and first-conv history
-    at.button(key="gr_stop").click().run()
-    assert not at.exception
+    assert "gr_stop" not in [b.key for b in at.button]  # nothing left to stop once both runs are done

@@ -38,9 +38,12 @@ def test_lesion_study_runs_and_the_text_quotes_the_charts():
     plain, res = bars["data"][0], bars["data"][1]
     assert plain["name"] == "Plain-8" and res["name"] == "ResNet-8"
     assert plain["x"] == ["1.1", "2.1", "3.1"]  # one bar per deletable block
-    intact = {s["annotation"]["text"] if "annotation" in s else None: s for s in bars["layout"].get("shapes", [])}
-    assert intact is not None
     text = next(m.value for m in at.markdown if m.value.startswith("**Result of this run**"))
+    # The dashed lines are the intact accuracies, one per net, at the values the text quotes.
+    lines = sorted(round(s["y0"], 1) for s in bars["layout"]["shapes"] if s["line"].get("dash") == "dash")
+    quoted = re.search(r"Plain-8 ([\d.]+) %, ResNet-8 ([\d.]+) %", text)
+    assert quoted and len(lines) == 2
+    assert lines == sorted(float(v) for v in quoted.groups())
     # The residual net's worst single deletion in the text is the lowest residual bar.
     worst = min(res["y"])
     assert f"({worst:.1f} %)" in text

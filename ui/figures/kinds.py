@@ -6,7 +6,7 @@ import numpy as np
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
-from .figures import _layout
+from . import layout
 
 
 def reuse_heatmaps(maps, titles: list[str], x_title: str, y_title: str, source_label, target_label,
@@ -27,7 +27,7 @@ def reuse_heatmaps(maps, titles: list[str], x_title: str, y_title: str, source_l
         fig.update_yaxes(autorange="reversed", row=1, col=i, title_text=y_title if i == 1 else None,
                          showticklabels=i == 1)  # the same rows in every block: label them once
         fig.update_xaxes(row=1, col=i, title_text=x_title)
-    fig = _layout(fig, title, lang, height)
+    fig = layout(fig, title, lang, height)
     fig.update_layout(margin=dict(l=10, r=10, t=80, b=10))  # room for the title and the block names
     return fig
 
@@ -50,11 +50,6 @@ def digit_grid(columns: dict[str, np.ndarray], title: str, lang: str, cell: int 
     for i in range(1, rows * len(names) + 1):  # square pixels in every cell
         fig.update_yaxes(scaleanchor=f"x{'' if i == 1 else i}", row=(i - 1) // len(names) + 1,
                          col=(i - 1) % len(names) + 1)
-    fig = _layout(fig, title, lang, height=rows * cell + 70)
+    fig = layout(fig, title, lang, height=rows * cell + 70)
     fig.update_layout(margin=dict(l=10, r=10, t=80, b=10))
     return fig
-
-
-def config(snap):
-    """The TrainConfig of a lesson-7 run (a DenseReuseTask carries one)."""
-    return getattr(snap.task, "config", snap.task)
