@@ -19,6 +19,7 @@ MEANS, STDS = (0.0, 3.0, -2.0, 1.0), (1.0, 0.5, 2.0, 1.5)  # starting values of 
 MEAN_MAX, STD_MIN = 5.0, 0.5
 EPS = (1e-5, 1e-3, 0.1, 1.0)
 MOMENTA = ("0.01", "0.05", "0.1", "0.3", "0.5", "1", "none")  # "none": nn.BatchNorm2d(momentum=None)
+TRIALS = 200  # batches drawn per batch size for the small-batch charts
 
 
 @st.cache_data(max_entries=128, show_spinner=False)
@@ -38,7 +39,7 @@ def eval_step(spec: BatchSpec, mean: tuple, var: tuple, gamma: float, beta: floa
 
 @st.cache_data(max_entries=32, show_spinner=False)
 def spread(spec: BatchSpec):
-    return small_batch_spread(spec)
+    return small_batch_spread(spec, trials=TRIALS)
 
 
 def per_channel(values) -> str:
@@ -167,15 +168,18 @@ vars_ = {t("batchnorm.var_biased"): (sizes, s.var_avg_biased[:, 0]), t("batchnor
          t("batchnorm.var_population"): (sizes, np.full(len(sizes), s.population_var[0]))}
 chart(s2, line_chart(vars_, t("batchnorm.chart_var_avg"), t("batchnorm.batch_size"), t("batchnorm.axis_var"), lang(),
                            log_x=True, dashed=(t("batchnorm.var_population"),), x_ticks=sizes), width="stretch", key="bn_var_avg")
+m1 = int(s.count[0])  # values per channel in the smallest batch
 md(L, "small", n1=num(sizes[0]), spread1=dec(s.mean_std[0, 0], 3), n2=num(sizes[-1]), spread2=dec(s.mean_std[-1, 0], 3),
-   ratio=dec(s.var_avg_biased[0, 0] / s.population_var[0], 2))
+   m1=num(m1), factor=dec((m1 - 1) / m1, 2), trials=num(TRIALS), ratio=dec(s.var_avg_biased[0, 0] / s.population_var[0], 2))
 
 # --- Why the convolution before BN needs no bias ---------------------------------------------------
 st.subheader(t("batchnorm.bias_heading"))
 shift = decimal_slider(st, t("batchnorm.shift"), -10.0, 10.0, 0.5, 4.0, "bn_shift", help=t("batchnorm.shift_help"))
 if r is not None:
-    md(L, "bias", shift=dec(shift, 1), diff=sci(bias_cancels(r.x, shift, gamma, beta, eps)))
+    moved = bias_cancels(r.x, shift, gamma, beta, eps)
+    md(L, "bias", shift=dec(shift, 1), diff=sci(moved), diff_reading=t(f"batchnorm.diff_{'exact' if moved == 0 else 'rounding'}"))
     st.page_link("pages/anatomy.py", label=t("batchnorm.anatomy_link", lesson=lesson_title("anatomy")), icon=":material/account_tree:")
 md(L, "purpose")
+st.page_link("pages/gradients.py", label=t("batchnorm.gradients_link", lesson=lesson_title("gradients")), icon=":material/trending_down:")
 
 quiz(L)
