@@ -169,3 +169,32 @@ def test_purpose_agrees_with_lesson_3_and_cites_the_papers(lang):
         assert w in text, w
     assert "sensible range" not in text and "gradient giữ ở mức hợp lý" not in text
     assert any(p.proto.page.endswith("gradients") or "gradients" in p.proto.page for p in at.get("page_link"))
+
+
+def test_quiz_answers_are_what_nn_batchnorm2d_does():
+    import torch
+    from torch import nn
+
+    cat = i18n.catalog("en")
+    # q1: the values per channel: H·W of one image, N·H·W of the batch, or C of one pixel (distinct here)
+    spec = BatchSpec(5, 2, 3, 3, (0.0, 1.0), (1.0, 2.0), 0)
+    r = batchnorm_train(make_batch(spec))
+    assert [3 * 3, 5 * 3 * 3, 2].index(r.count) == cat["batchnorm.quiz.q1.answer"]
+    x = torch.from_numpy(make_batch(spec)).float()
+    # q3: train mode normalises with the biased variance and feeds the unbiased one to the running variance
+    bn = nn.BatchNorm2d(2, momentum=1.0, affine=False).train()
+    y = bn(x)
+    biased, unbiased = x.var(dim=(0, 2, 3), unbiased=False), x.var(dim=(0, 2, 3), unbiased=True)
+    mean = x.mean(dim=(0, 2, 3))
+    by_biased = (x - mean[None, :, None, None]) / torch.sqrt(biased[None, :, None, None] + bn.eps)
+    assert torch.allclose(y, by_biased, atol=1e-5) and torch.allclose(bn.running_var, unbiased, atol=1e-5)
+    options_q3 = [("biased", "unbiased"), ("unbiased", "unbiased"), ("biased", "biased")]
+    assert options_q3.index(("biased", "unbiased")) == cat["batchnorm.quiz.q3.answer"]
+    # q2: eval mode normalises with the running statistics, not the batch's, not (0, 1)
+    bn.running_mean.fill_(0.7)
+    bn.running_var.fill_(2.5)
+    bn.eval()
+    out = bn(x)
+    candidates = [by_biased, (x - 0.7) / torch.sqrt(torch.tensor(2.5) + bn.eps), x / torch.sqrt(torch.tensor(1.0) + bn.eps)]
+    err = [float((out - c).abs().max()) for c in candidates]
+    assert int(np.argmin(err)) == cat["batchnorm.quiz.q2.answer"] and min(err) < 1e-5

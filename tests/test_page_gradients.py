@@ -5,6 +5,7 @@ from __future__ import annotations
 import math
 import time
 
+import numpy as np
 import pytest
 
 from core.lessons.gradflow import StackConfig, compare_grad_norms, jacobian_check, jacobian_products
@@ -127,3 +128,21 @@ def test_nets_claims_hold_at_every_depth_the_page_offers():
             assert ratios == sorted(ratios) and ratios[-1] > readings.FACTOR
         else:
             assert ratios == sorted(ratios, reverse=True) and ratios[-1] < 1 / readings.FACTOR
+
+
+def test_quiz_answers_are_what_autograd_and_the_stacks_compute():
+    cat = i18n.catalog("en")
+    # q1: ∂x_{l+1}/∂x_l of a residual block, against the three options: ∂F/∂x, I + ∂F/∂x, I·∂F/∂x
+    j = jacobian_check("mlp", width=6, side=2, seed=0)
+    eye = np.eye(len(j.x))
+    candidates = [j.jac_F, eye + j.jac_F, eye @ j.jac_F]
+    err = [float(np.abs(j.jac_y - c).max()) for c in candidates]
+    assert int(np.argmin(err)) == cat["gradients.quiz.q1.answer"] and min(err) < 1e-5
+    # q2: 50 plain layers with too-small weights (gain 1): about the same / many orders smaller / larger
+    s = jacobian_products(StackConfig(depth=50, gain=1.0))
+    reading = readings.change(s.plain_grad[0])  # the gradient at the top has norm 1
+    assert {"kept": 0, "vanishes": 1, "explodes": 2}[reading] == cat["gradients.quiz.q2.answer"]
+    assert s.plain_grad[0] < 1e-3  # "many orders of magnitude"
+    # q3: the difference of the two Jacobians is the identity, up to float32 rounding
+    p = jacobian_check("preact", width=4, side=2, seed=0)
+    assert p.max_deviation < 1e-5 and cat["gradients.quiz.q3.answer"] == 1
