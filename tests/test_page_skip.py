@@ -217,3 +217,16 @@ def test_quiz_answers_are_what_the_toy_learns():
         err = [float(np.sqrt(np.mean((res.skip.f_grid - c) ** 2))) for c in candidates]
         assert int(np.argmin(err)) == cat[f"skip.quiz.{q}.answer"], (q, err)
         np.testing.assert_allclose(res.residual_grid, candidates[cat[f"skip.quiz.{q}.answer"]], atol=1e-6)
+
+
+def test_quiz_q3_the_residual_is_the_detail_along_edges():
+    """q3: the residual H − x is largest where H has edges, not the blurred image or the mean brightness."""
+    cat = i18n.catalog("en")
+    for image in (digit_image(0), photo_image("flower.jpg")):
+        a = blur_analogy(image, 2.0)
+        gy, gx = np.gradient(a.h)
+        edges = np.hypot(gx, gy)
+        strong, flat = edges >= np.quantile(edges, 0.8), edges <= np.quantile(edges, 0.2)
+        assert np.abs(a.residual)[strong].mean() > 3 * np.abs(a.residual)[flat].mean()
+        assert abs(a.residual.mean()) < 0.1 * np.abs(a.residual).mean() + 1e-3  # not the mean brightness
+    assert cat["skip.quiz.q3.answer"] == 1
