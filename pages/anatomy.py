@@ -5,6 +5,7 @@ import streamlit as st
 from core.lessons.anatomy import BlockSpec, inspect_block
 from core.models.diagram import WORDS, describe, to_dot
 from core.errors import CoreError
+from core.reference import reference
 from ui import controls
 from ui.i18n import shape_str
 from ui.shell import require_shell
@@ -68,9 +69,19 @@ with right:
 
 # --- Why the block looks like this ----------------------------------------------------------------
 share = 100 * r.shortcut_params / r.params if r.params else 0.0
-md(L, "bias", bias=num(r.bias_params_saved), bn=num(r.bn_params), params=num(r.params))
-md(L, "relu")
-md(L, "shortcuts", shortcut_params=num(r.shortcut_params), share=dec(share, 1))
+if r.bias_before_bn == r.bias_params_saved:  # every conv feeds a BatchNorm (basic, bottleneck)
+    md(L, "bias", bias=num(r.bias_params_saved), bn=num(r.bn_params), params=num(r.params))
+else:  # pre-activation: only conv1 does
+    md(L, "bias_preact", bias=num(r.bias_before_bn), other=num(r.bias_params_saved - r.bias_before_bn),
+       bn=num(r.bn_params), params=num(r.params))
+preact = reference()["preact"]
+md(L, "relu", original=dec(preact["resnet1001_original"], 2), preact=dec(preact["resnet1001_preact"], 2))
+md(L, "shortcuts")
+if spec.skip:
+    md(L, "shortcut_share", shortcut_params=num(r.shortcut_params), share=dec(share, 1))
+else:
+    md(L, "shortcut_none", params=num(r.params))
+md(L, "shortcut_paper")
 md(L, "pitfalls")
 md(L, "passes")
 

@@ -18,6 +18,7 @@ require_shell()
 
 L = "batchnorm"
 P = controls.panel(L)
+TRIALS = 200  # batches drawn per batch size for the small-batch charts
 
 
 @st.cache_data(max_entries=128, show_spinner=False)
@@ -37,7 +38,7 @@ def eval_step(spec: BatchSpec, mean: tuple, var: tuple, gamma: float, beta: floa
 
 @st.cache_data(max_entries=32, show_spinner=False)
 def spread(spec: BatchSpec):
-    return small_batch_spread(spec)
+    return small_batch_spread(spec, trials=TRIALS)
 
 
 def per_channel(values) -> str:
@@ -154,15 +155,18 @@ vars_ = {t("batchnorm.var_biased"): (sizes, s.var_avg_biased[:, 0]), t("batchnor
          t("batchnorm.var_population"): (sizes, np.full(len(sizes), s.population_var[0]))}
 chart(s2, line_chart(vars_, t("batchnorm.chart_var_avg"), t("batchnorm.batch_size"), t("batchnorm.axis_var"), lang(),
                            log_x=True, dashed=(t("batchnorm.var_population"),), x_ticks=sizes), width="stretch", key="bn_var_avg")
+m1 = int(s.count[0])  # values per channel in the smallest batch
 md(L, "small", n1=num(sizes[0]), spread1=dec(s.mean_std[0, 0], 3), n2=num(sizes[-1]), spread2=dec(s.mean_std[-1, 0], 3),
-   ratio=dec(s.var_avg_biased[0, 0] / s.population_var[0], 2))
+   m1=num(m1), factor=dec((m1 - 1) / m1, 2), trials=num(TRIALS), ratio=dec(s.var_avg_biased[0, 0] / s.population_var[0], 2))
 
 # --- Why the convolution before BN needs no bias ---------------------------------------------------
 st.subheader(t("batchnorm.bias_heading"))
 shift = control(st, P["bn_shift"])
 if r is not None:
-    md(L, "bias", shift=dec(shift, 1), diff=sci(bias_cancels(r.x, shift, gamma, beta, eps)))
+    moved = bias_cancels(r.x, shift, gamma, beta, eps)
+    md(L, "bias", shift=dec(shift, 1), diff=sci(moved), diff_reading=t(f"batchnorm.diff_{'exact' if moved == 0 else 'rounding'}"))
     st.page_link("pages/anatomy.py", label=t("batchnorm.anatomy_link", lesson=lesson_title("anatomy")), icon=":material/account_tree:")
 md(L, "purpose")
+st.page_link("pages/gradients.py", label=t("batchnorm.gradients_link", lesson=lesson_title("gradients")), icon=":material/trending_down:")
 
 quiz(L)

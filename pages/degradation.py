@@ -3,7 +3,7 @@
 import streamlit as st
 
 from core.errors import CoreError
-from core.lessons.degradation import degradation_configs, degradation_holds
+from core.lessons.degradation import DEGRADATION_TOLERANCE, degradation_configs, degradation_holds
 from core.reference import reference
 from core.training.data import load_dataset
 from core.training.results import ENV_VAR, error_axis_max, folder_stamp, load_results, results_dir, summary_rows
@@ -74,7 +74,7 @@ def draw(snaps):
         final = {(s.task.depth, s.task.skip): s.epochs[-1].train_error for s in done}
         plain_worse, res_ok = degradation_holds(final)
         shallow, deep = min(order), max(order)
-        md(L, "verdict", shallow=shallow, deep=deep,
+        md(L, "verdict", shallow=shallow, deep=deep, tolerance=dec(100 * DEGRADATION_TOLERANCE, 1),
            plain_shallow=dec(100 * final[(shallow, False)], 1), plain_deep=dec(100 * final[(deep, False)], 1),
            res_shallow=dec(100 * final[(shallow, True)], 1), res_deep=dec(100 * final[(deep, True)], 1),
            plain_verdict=t("degradation.yes" if plain_worse else "degradation.no"),
@@ -102,7 +102,7 @@ right.dataframe([{t("degradation.col_depth"): d, t("degradation.col_with"): f"{d
                  for d, a, b in zip(li["depths"], li["with_skip"], li["without_skip"])],
                 hide_index=True, width="stretch")
 right.caption(t("degradation.source", source=li["source"]))
-md(L, "paper")
+md(L, "paper", plain110=num(ref["cifar_plain"]["plain110_error_above"]))
 
 # --- The paper's own experiment at full scale, when a results folder is present ---------------------
 st.subheader(t("degradation.repro.heading"))

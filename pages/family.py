@@ -6,7 +6,7 @@ import streamlit as st
 from core.lessons.channels import conv1x1_demo
 from core.errors import CoreError
 from core.reference import reference
-from core.models.resnet import FAMILY
+from core.models.resnet import FAMILY, ResNet
 from core.models.summary import block_cost, summarize_family
 from ui import controls
 from ui.controls import FAMILY_PRESETS
@@ -75,7 +75,9 @@ chart(st,
                  t("family.chart_blocks"), t("family.chart_count"), lang(), log_y=True),
     width="stretch", key="fa_blocks_chart",
 )
-md(L, "compare", in_basic=num(int(c_basic)), in_bneck=num(4 * int(width)), ratio_p=dec(ratio_p), ratio_m=dec(ratio_m))
+pixels = int(size) ** 2  # output pixels of every conv of both blocks (stride 1, padding keeps the map)
+md(L, "compare", in_basic=num(int(c_basic)), in_bneck=num(4 * int(width)), ratio_p=dec(ratio_p), ratio_m=dec(ratio_m),
+   side=int(size), pixels=num(pixels), pixels9=num(9 * pixels))
 
 # --- 1×1 convolution on real numbers ---------------------------------------------------------------
 st.subheader(t("family.one_heading"))
@@ -141,6 +143,6 @@ st.dataframe(
 )
 st.caption(t("family.stages_total", params=num(s.params), macs=big(s.macs)))
 stem = {c: family_summary("resnet18", 224, c, 1000).rows[0].params for c in (1, 3)}  # conv1 weights
-md(L, "grayscale", stem1=num(stem[1]), stem3=num(stem[3]))
+md(L, "grayscale", stem1=num(stem[1]), stem3=num(stem[3]), min_side=ResNet.min_input)
 
 quiz(L)

@@ -4,7 +4,7 @@ import streamlit as st
 
 from core.lessons.gradflow import StackConfig, compare_grad_norms, jacobian_check, jacobian_products, training_configs
 from core.training.data import load_dataset
-from ui import controls, training
+from ui import controls, readings, training
 from ui.controls import GAINS
 from ui.figures import heatmap, line_chart
 from ui.shell import require_shell
@@ -55,8 +55,11 @@ m1.metric(t("gradients.m_plain"), sci(s.plain_grad[0], 2))
 m2.metric(t("gradients.m_residual"), sci(s.residual_grad[0], 2))
 m3.metric(t("gradients.m_sigma"), f"{sci(s.plain_singular[0], 1)} / {sci(s.residual_singular[0], 1)}",
           help=t("gradients.m_sigma_help"))
+reach = {k: t(f"gradients.reach_{readings.change(v)}", factor=num(int(readings.FACTOR)))
+         for k, v in (("plain", s.plain_grad[0]), ("residual", s.residual_grad[0]))}
 md(L, "stack", depth=depth, plain=sci(s.plain_grad[0], 2), residual=sci(s.residual_grad[0], 2),
-   plain_bound=sci(s.plain_bound[0], 2), residual_bound=sci(s.residual_bound[0], 2), alpha=dec(s.alpha, 3))
+   plain_bound=sci(s.plain_bound[0], 2), residual_bound=sci(s.residual_bound[0], 2), alpha=dec(s.alpha, 3),
+   plain_reading=reach["plain"], residual_reading=reach["residual"])
 md(L, "residual_math")
 
 # --- Autograd check: ∂y/∂x − ∂F/∂x = I -------------------------------------------------------------
@@ -84,7 +87,8 @@ chart(st, line_chart(
     log_y=True, colors={t("gradients.plain"): "#ea580c", t("gradients.residual"): "#4f46e5"},
 ), width="stretch", key="gr_nets_chart")
 md(L, "nets", depth=net_depth, batch=BATCH, plain_ratio=sci(g.plain_early_late, 1), residual_ratio=sci(g.residual_early_late, 1),
-   plain_spread=sci(g.plain_spread, 1), residual_spread=sci(g.residual_spread, 1))
+   plain_spread=sci(g.plain_spread, 1), residual_spread=sci(g.residual_spread, 1),
+   plain_direction=t(f"gradients.dir_{readings.direction(g.plain_early_late)}"))
 
 # --- While training ---------------------------------------------------------------------------------
 st.subheader(t("gradients.train_heading"))

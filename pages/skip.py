@@ -7,7 +7,7 @@ from core.errors import CoreError
 from core.lessons.imaging import PHOTOS, blur_analogy, digit_image, load_upload, photo_image
 from core.lessons.toy import ToyConfig, run_toy
 from core.lessons.worked import DEFAULT_NUMBERS, worked_example
-from ui import controls
+from ui import controls, readings
 from ui.controls import short
 from ui.figures import PALETTE, line_chart, picture
 from ui.figures.skip import contexts_dot
@@ -106,9 +106,14 @@ color |= {t(f"skip.f_{k}"): color[names[k]] for k in runs}
 chart(g2, line_chart(learned, t("skip.f_title"), "x", t("skip.f_axis"), lang(), dashed=("H(x)", "H(x) − x"),
                            colors=color), width="stretch", key="sk_f")
 st.caption(t("skip.f_caption", **{k: size(r, r.f_target_rms_error, 4) for k, r in runs.items()}))
-if target == "x":
-    md(L, "toy_identity", rms=size(res.skip, res.skip.f_rms, 4), plain_err=size(res.plain, res.plain.f_target_rms_error, 4),
-       wn_plain=size(res.plain, res.plain.weight_norm, 2), wn_skip=size(res.skip, res.skip.weight_norm, 2))
+if target == "x" and any(r.diverged_at is not None for r in runs.values()):
+    md(L, "toy_identity_diverged")
+elif target == "x":
+    rms, err = res.skip.f_rms, res.plain.f_target_rms_error
+    md(L, "toy_identity", rms=dec(rms, 4), plain_err=dec(err, 4),
+       rms_reading=t(f"skip.rms_{'zero' if rms ** 2 <= cfg.threshold else 'not'}", threshold=dec(cfg.threshold, 3)),
+       compare=t(f"skip.cmp_{readings.order(err, rms, 4)}"),
+       wn_plain=dec(res.plain.weight_norm, 2), wn_skip=dec(res.skip.weight_norm, 2))
 md(L, "toy_reading")
 
 # --- The image analogy: blurred x, sharp H(x), the residual is the missing detail -----------------
@@ -145,7 +150,10 @@ if image is not None:
     n1.metric(t("skip.m_share"), f"{dec(100 * a.share, 1)} %", help=t("skip.m_share_help"))
     n2.metric(t("skip.m_energy"), f"{dec(100 * a.energy_share, 1)} %", help=t("skip.m_energy_help"))
     n3.metric(t("skip.m_res_rms"), dec(a.residual_rms, 3), help=t("skip.m_res_rms_help"))
-    md(L, "image_result", sigma=dec(sigma, 1), share=dec(100 * a.share, 1), rest=dec(100 * (1 - a.share), 1))
+    if sigma > 0:
+        md(L, "image_result", sigma=dec(sigma, 1), share=dec(100 * a.share, 1), rest=dec(100 * (1 - a.share), 1))
+    else:  # x = H: nothing to say about a residual that is zero everywhere
+        md(L, "image_sharp")
 
 # --- The worked example: y = σ(F(x) + x) with real numbers ---------------------------------------
 st.subheader(t("skip.worked_heading"))
