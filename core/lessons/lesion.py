@@ -30,6 +30,10 @@ from core.training.trained import trained_model
 STAGES = ("layer1", "layer2", "layer3")
 LESION_DEFAULT_DEPTH = 20  # see LesionTask: both nets fit the training digits at this depth in 8 epochs
 LESION_DEFAULT_EPOCHS = 8
+LESION_MAX_EPOCHS = 20  # the page's epochs box
+# A net whose intact accuracy is within this of chance has learned too little for its deletions to
+# say much (the page then says so, and suggests what to change: untrained_advice).
+UNTRAINED_MARGIN = 0.2
 
 
 class Bypass(nn.Module):
@@ -49,9 +53,17 @@ def bypass(block: nn.Module) -> Bypass:
     """What is left of ``block`` once it is deleted (residual: its shortcut; plain: the same-shape map)."""
     if not isinstance(block, (BasicBlock, PreActBlock)):
         raise TypeError(f"cannot delete a {type(block).__name__}")
-    relu = isinstance(block, BasicBlock)  # a basic block ends with a ReLU after the addition
     if block.skip:
-        return Bypass(block.downsample, relu)
+        return Bypass(block.downsample, isinstance(block, BasicBlock))
+    return parameter_free_map(block)
+
+
+def parameter_free_map(block: nn.Module) -> Bypass:
+    """The map of ``block``'s input to its output shape with no weights: the identity, or option A's
+    subsample + zero-pad where the shape changes (then the ReLU of a basic block)."""
+    if not isinstance(block, (BasicBlock, PreActBlock)):
+        raise TypeError(f"cannot map around a {type(block).__name__}")
+    relu = isinstance(block, BasicBlock)  # a basic block ends with a ReLU after the addition
     c_in, c_out, stride = block.conv1.in_channels, block.conv2.out_channels, block.stride
     same = stride == 1 and c_in == c_out
     return Bypass(None if same else ZeroPadShortcut(c_in, c_out, stride), relu)
@@ -105,11 +117,13 @@ class NetLesion:
     intact: float  # test accuracy with every block
     single: np.ndarray  # (n,) test accuracy with block i deleted
     multi: np.ndarray  # (n, draws) test accuracy with k = 1…n random blocks deleted
+    carried: np.ndarray  # (n, n + 1) feature reuse: core.lessons.reuse.carried_similarity on the test digits
 
 
 @dataclass(frozen=True)
 class LesionResult:
     depth: int
+    epochs: int
     blocks: tuple[str, ...]  # names "stage.index"
     downsampling: tuple[bool, ...]  # the blocks that change the shape
     plain: NetLesion
@@ -173,6 +187,8 @@ class LesionTask:
             if got.outcome.status != "done":
                 return Outcome(got.outcome.status, got.outcome.steps, got.outcome.diverged_step)
             nets.append(got)
+        from core.lessons.reuse import carried_similarity  # reuse builds on this module's blocks()
+
         data = load_dataset("digits", device=nets[0].model.conv1.weight.device)
         sets = random_deletions(n, self.draws, self.seed)
         results = []
@@ -190,10 +206,10 @@ class LesionTask:
             except _Stopped as why:
                 return Outcome(str(why), 0)
             results.append(NetLesion(got.model.name, got.final.train_error if got.final else float("nan"),
-                                     intact, single, multi))
+                                     intact, single, multi, carried_similarity(got.model, data.x_test)))
         model = nets[1].model
         chance = float(torch.bincount(data.y_test).max()) / len(data.y_test)
-        emit(Result(LesionResult(self.depth, tuple(name for name, _ in blocks(model)), tuple(downsampling(model)),
+        emit(Result(LesionResult(self.depth, self.epochs, tuple(name for name, _ in blocks(model)), tuple(downsampling(model)),
                                  results[0], results[1], chance, len(data.y_test))))
         return Outcome("done", 0)
 
@@ -221,3 +237,23 @@ def summarize(result: LesionResult, net: NetLesion) -> LesionSummary:
     below = [k + 1 for k, m in enumerate(means) if m < net.intact / 2]
     return LesionSummary(net.intact, float(np.median(net.single)), float(net.single[worst]), result.blocks[worst],
                          float(net.single[keep].mean()), below[0] if below else None)
+
+
+def learned_little(intact: float, chance: float) -> bool:
+    """Is a net's intact accuracy less than UNTRAINED_MARGIN above chance?"""
+    return intact < chance + UNTRAINED_MARGIN
+
+
+def untrained_advice(plain: bool, depth: int, epochs: int, max_epochs: int = LESION_MAX_EPOCHS) -> str:
+    """What to suggest for a net that learned little: "epochs" while more are allowed; then, for a
+    plain net deeper than the default, "depth" (deep plain nets train badly, lesson 2); else "seed"."""
+    if epochs < max_epochs:
+        return "epochs"
+    if plain and depth > LESION_DEFAULT_DEPTH:
+        return "depth"
+    return "seed"
+
+
+def closest_share(n: int, deleted: int, of: int) -> int:
+    """The k in 1…n whose share k/n of a net's n blocks is closest to ``deleted``/``of`` (the smaller k on a tie)."""
+    return min(range(1, n + 1), key=lambda k: (abs(k / n - deleted / of), k))
