@@ -3,7 +3,8 @@
 import numpy as np
 import streamlit as st
 
-from core.lessons.landscape import BASIN_LOSS, GRID_SIZES, LandscapeTask, parameter_count, roughness_verdict
+from core.lessons.landscape import (BASIN_LOSS, GRID_SIZES, LandscapeTask, basin_extent, next_try, parameter_count,
+                                    roughness_verdict)
 from core.lessons.lesion import (LESION_DEFAULT_DEPTH, LESION_DEFAULT_EPOCHS, LESION_MAX_EPOCHS, UNTRAINED_MARGIN,
                                  LesionTask, closest_share, learned_little, summarize, untrained_advice)
 from core.lessons.paths import cifar_residual_blocks, path_lengths, paths_avoiding
@@ -108,15 +109,17 @@ def draw_lesion(snaps):
        plain_intact=pct(sp.intact), res_intact=pct(sr.intact), plain_median=pct(sp.median_single),
        plain_best=pct(float(np.max(r.plain.single))), res_median=pct(sr.median_single), res_same=pct(sr.same_shape_mean),
        res_worst_block=sr.worst_block, res_worst=pct(sr.worst_single), half_sentence=half)
-    k_eq, nv, kv = closest_share(n, veit["deleted_of_54"], veit["resnet110_blocks"]), veit["resnet110_blocks"], veit["deleted_of_54"]
+    kv, nv = veit["deleted_of_54"], veit["resnet110_blocks"]
+    k_eq = closest_share(n, kv, nv)
     md(L, "lesion_share", deleted=kv, blocks=nv, left=num(2**nv // paths_avoiding(nv, kv)), n=n, k_equiv=k_eq,
        veit_share=dec(100 * kv / nv, 0), our_share=dec(100 * k_eq / n, 0))
 
 
 training.live("why_lesion", draw_lesion)
 cifar = reference()["cifar"]
-md(L, "lesion_paper", deleted=veit["deleted_of_54"], blocks=veit["resnet110_blocks"], error=dec(100 * veit["error_after_10"], 0),
-   error_fraction=dec(veit["error_after_10"], 1), intact=dec(cifar["test_error"][cifar["depths"].index(110)], 2))
+md(L, "lesion_paper", deleted=veit["deleted_of_54"], blocks=veit["resnet110_blocks"],
+   error=dec(100 * veit["error_after_10"], 0), error_fraction=dec(veit["error_after_10"], 1),
+   intact=dec(cifar["test_error"][cifar["depths"].index(110)], 2))
 st.caption(t("why.source", source=f"{veit['source']}; {cifar['source']}"))
 
 # --- 3. Loss landscape, live ----------------------------------------------------------------------
@@ -151,11 +154,11 @@ def draw_landscape(snaps):
         a, b = col.columns(2)
         a.metric(t("why.m_centre", name=name), dec(net.centre_loss, 3))
         b.metric(t("why.m_rough", name=name), f"{dec(100 * net.nonconvex, 1)} %")
-    try_next = section("try_deeper" if r.depth < DEPTHS[-1] else "try_seed")
+    try_next = section(f"try_{next_try(r.depth, DEPTHS[-1])}")
     verdict = section(f"verdict_{roughness_verdict(r.plain.nonconvex, r.residual.nonconvex)}", try_next=try_next)
     top = float(both.max())
-    outside = section("basin_all") if min(r.plain.basin, r.residual.basin) == 1.0 else \
-        section("basin_part", top=dec(top, 1) if top < 1e4 else sci(top, 1))
+    outside = section(f"basin_{basin_extent(r.plain.basin, r.residual.basin)}",
+                      top=dec(top, 1) if top < 1e4 else sci(top, 1))
     md(L, "landscape_result", depth=r.depth, plain_centre=dec(r.plain.centre_loss, 3), level=num(int(BASIN_LOSS)),
        plain_basin=dec(100 * r.plain.basin, 1), res_basin=dec(100 * r.residual.basin, 1), outside=outside,
        res_centre=dec(r.residual.centre_loss, 3), plain_rough=dec(100 * r.plain.nonconvex, 1),
@@ -180,10 +183,11 @@ def draw_reuse(snaps):
     if snaps[0].status != "done" or r is None:
         return
     md(L, "reuse_live", n_test=num(r.n_test))
-    sources = [t("why.reuse_stem")] + list(r.blocks)
+    sources = [t("why.reuse_stem")] + list(r.blocks[:-1])  # the last block's output is nobody's earlier output
     for col, name, net in zip(st.columns(2), names(r.depth), (r.plain, r.residual)):
         chart(col, reuse_map(sources, list(r.blocks), net.carried, t("why.chart_reuse", name=name), t("why.reuse_x"),
-                             t("why.reuse_y"), t("why.reuse_bar"), lang()), width="stretch", key=f"why_reuse_{net is r.plain}")
+                             t("why.reuse_y"), t("why.reuse_bar"), lang()),
+              width="stretch", key=f"why_reuse_{net is r.plain}")
     sp, sr = summarize_reuse(r.plain.carried), summarize_reuse(r.residual.carried)
     md(L, "reuse_result", depth=r.depth, res_mean=dec(sr.mean, 2), plain_mean=dec(sp.mean, 2), res_far=dec(sr.far, 2),
        plain_far=dec(sp.far, 2), verdict=section(f"reuse_{reuse_verdict(sp.mean, sr.mean)}"))

@@ -144,6 +144,16 @@ def roughness_verdict(plain: float, residual: float, digits: int = 3) -> str:
     return "smoother" if r < p else "same" if r == p else "rougher"
 
 
+def basin_extent(plain_basin: float, residual_basin: float) -> str:
+    """"all" when the whole grid lies in both nets' basins (nothing outside it to describe), else "part"."""
+    return "all" if min(plain_basin, residual_basin) == 1.0 else "part"
+
+
+def next_try(depth: int, max_depth: int) -> str:
+    """What a run that did not show the paper's difference suggests: "deeper" below the largest depth, else "seed"."""
+    return "deeper" if depth < max_depth else "seed"
+
+
 @lru_cache(maxsize=None)
 def parameter_count(depth: int, width: int = TrainConfig.width) -> int:
     """Parameters of the lesson's net of ``depth`` (8×8 digits, 10 classes), built on the meta device."""

@@ -117,7 +117,7 @@ class NetLesion:
     intact: float  # test accuracy with every block
     single: np.ndarray  # (n,) test accuracy with block i deleted
     multi: np.ndarray  # (n, draws) test accuracy with k = 1…n random blocks deleted
-    carried: np.ndarray  # (n, n + 1) feature reuse: core.lessons.reuse.carried_similarity on the test digits
+    carried: np.ndarray  # (n, n) feature reuse: core.lessons.reuse.carried_similarity on the test digits
 
 
 @dataclass(frozen=True)
@@ -209,8 +209,8 @@ class LesionTask:
                                      intact, single, multi, carried_similarity(got.model, data.x_test)))
         model = nets[1].model
         chance = float(torch.bincount(data.y_test).max()) / len(data.y_test)
-        emit(Result(LesionResult(self.depth, self.epochs, tuple(name for name, _ in blocks(model)), tuple(downsampling(model)),
-                                 results[0], results[1], chance, len(data.y_test))))
+        emit(Result(LesionResult(self.depth, self.epochs, tuple(name for name, _ in blocks(model)),
+                                 tuple(downsampling(model)), results[0], results[1], chance, len(data.y_test))))
         return Outcome("done", 0)
 
 

@@ -24,8 +24,8 @@ from core.models.resnet import CifarResNet
 
 @torch.no_grad()
 def carried_similarity(model: CifarResNet, x: torch.Tensor) -> np.ndarray:
-    """(n, n + 1): row j = the output of block j + 1, column i = representation i carried there;
-    the mean cosine similarity over the images of ``x``; NaN where i is not earlier (i > j)."""
+    """(n, n): row j = the output of block j + 1, column i = representation i (0 = the stem's output, i =
+    block i's) carried there; the mean cosine similarity over the images of ``x``; NaN where i > j."""
     model.eval()
     h = model.relu(model.bn1(model.conv1(x)))  # the stem's output (N, w, H, W)
     chain = [b for _, b in blocks(model)]
@@ -35,7 +35,7 @@ def carried_similarity(model: CifarResNet, x: torch.Tensor) -> np.ndarray:
         outputs.append(h)
         sources.append(h)
     n = len(chain)
-    sim = np.full((n, n + 1), np.nan)
+    sim = np.full((n, n), np.nan)  # the last block's output is no earlier output of any block: no column
     for i in range(n):  # representation i is carried through blocks i + 1 … n
         carried = sources[i]
         for j in range(i, n):
