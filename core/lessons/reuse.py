@@ -36,11 +36,18 @@ def carried_similarity(model: CifarResNet, x: torch.Tensor) -> np.ndarray:
         sources.append(h)
     n = len(chain)
     sim = np.full((n, n), np.nan)  # the last block's output is no earlier output of any block: no column
+    units = [F.normalize(o.flatten(1), dim=1) for o in outputs]  # (N, D_j), each image's map of norm 1
     for i in range(n):  # representation i is carried through blocks i + 1 … n
-        carried = sources[i]
+        carried, unit = sources[i], None
+        nonneg = bool((carried >= 0).all())
         for j in range(i, n):
-            carried = parameter_free_map(chain[j])(carried)  # now the shape of block j + 1's output
-            sim[j, i] = float(F.cosine_similarity(outputs[j].flatten(1), carried.flatten(1), dim=1).mean())
+            step = parameter_free_map(chain[j])
+            # An identity map (then a ReLU on values that are ≥ 0 already) changes nothing: skip its work.
+            if step.shortcut is not None or (step.relu and not nonneg):
+                carried, unit, nonneg = step(carried), None, nonneg or step.relu
+            if unit is None:
+                unit = F.normalize(carried.flatten(1), dim=1)  # now the shape of block j + 1's output
+            sim[j, i] = float((units[j] * unit).sum(1).mean())  # the mean cosine similarity over the images
     return sim
 
 
