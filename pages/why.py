@@ -120,7 +120,7 @@ cifar = reference()["cifar"]
 md(L, "lesion_paper", deleted=veit["deleted_of_54"], blocks=veit["resnet110_blocks"],
    error=dec(100 * veit["error_after_10"], 0), error_fraction=dec(veit["error_after_10"], 1),
    intact=dec(cifar["test_error"][cifar["depths"].index(110)], 2))
-st.caption(t("why.source", source=f"{veit['source']}; {cifar['source']}"))
+st.caption(t("why.source", source=f"{veit['source']}; {t('why.source_he')}"))
 
 # --- 3. Loss landscape, live ----------------------------------------------------------------------
 st.subheader(t("why.landscape_heading"))

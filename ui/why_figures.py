@@ -97,11 +97,10 @@ def reuse_map(sources: list[str], targets: list[str], sim: np.ndarray, title: st
     0…1 for both nets alike); cells that are not earlier stay empty; values written in the cells of small nets."""
     sim = np.asarray(sim, dtype=float)
     z = [[None if np.isnan(v) else round(float(v), 4) for v in row] for row in sim]
-    text = [["" if v is None else f"{v:.2f}" for v in row] for row in z] if len(targets) <= text_up_to else None
-    fig = go.Figure(go.Heatmap(z=z, x=sources, y=targets, zmin=0, zmax=1, colorscale="Viridis", text=text,
-                               texttemplate="%{text}" if text else None, hoverongaps=False,
-                               hovertemplate="%{y} ← %{x}: %{z:.3f}<extra></extra>",
+    fig = go.Figure(go.Heatmap(z=z, x=sources, y=targets, zmin=0, zmax=1, colorscale="Viridis",
+                               texttemplate="%{z:.2f}" if len(targets) <= text_up_to else None, hoverongaps=False,
+                               hovertemplate="%{y} ← %{x}: %{z:.3f}<extra></extra>",  # the page's decimal mark
                                colorbar=dict(title=dict(text=bar_title, side="right"), thickness=12)))
-    fig.update_xaxes(title_text=x_title, type="category")
+    fig.update_xaxes(title_text=x_title, type="category", tickangle=-45)
     fig.update_yaxes(title_text=y_title, type="category", autorange="reversed")
     return _layout(fig, title, lang, 300 + 12 * len(targets))
