@@ -25,7 +25,7 @@ from core.lessons.degradation import DEGRADATION_DEPTHS, DEGRADATION_EPOCHS
 from core.lessons.imaging import MAX_SIGMA, PHOTOS
 from core.lessons.kinds import CORRUPTIONS
 from core.lessons.landscape import GRID_SIZES, LandscapeTask
-from core.lessons.lesion import LESION_DEFAULT_DEPTH, LESION_DEFAULT_EPOCHS
+from core.lessons.lesion import LESION_DEFAULT_DEPTH, LESION_DEFAULT_EPOCHS, LESION_MAX_EPOCHS
 from core.lessons.toy import TARGETS, ToyConfig
 from core.models.resnet import FAMILY
 from core.models.skips import DEFAULT_GATE_BIAS
@@ -368,11 +368,11 @@ PANELS: dict[str, Panel] = {p.slug: p for p in (
     Panel("why", (
         choice("select_slider", "why_pdepth", "pd", "why.paths_depth", (8, 14, 20, 32, 44, 56, 110), 20),
         choice("selectbox", "why_depth", "d", "why.depth", WHY_DEPTHS, LESION_DEFAULT_DEPTH, help="why.depth_help"),
-        number_box("why_epochs", "e", "why.epochs", 1, 20, LESION_DEFAULT_EPOCHS),
+        number_box("why_epochs", "e", "why.epochs", 1, LESION_MAX_EPOCHS, LESION_DEFAULT_EPOCHS),
         number_box("why_seed", "seed", "why.seed", 0, SEEDS, 0),
         number_box("why_draws", "k", "why.draws", 1, 10, 5, help="why.draws_help"),
         choice("selectbox", "why_ldepth", "ld", "why.depth", WHY_DEPTHS, 20, help="why.depth_help"),
-        number_box("why_lepochs", "le", "why.epochs", 1, 20, LandscapeTask().epochs),
+        number_box("why_lepochs", "le", "why.epochs", 1, LESION_MAX_EPOCHS, LandscapeTask().epochs),
         number_box("why_lseed", "ls", "why.seed", 0, SEEDS, 0),
         choice("select_slider", "why_size", "n", "why.size", GRID_SIZES, 21, help="why.size_help"),
         choice("radio", "why_surface_pick", "surf", "why.surface_pick", ("plain", "residual"), "residual",

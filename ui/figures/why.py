@@ -89,3 +89,18 @@ def loss_surface(alphas, z: np.ndarray, title: str, lang: str, zmin: float, zmax
     fig.update_layout(scene=dict(xaxis_title="α", yaxis_title="β", zaxis_title=z_title,
                                  zaxis=dict(range=[zmin, zmax]), camera=dict(eye=dict(x=1.5, y=1.5, z=1.0))))
     return layout(fig, title, lang, 440)
+
+
+def reuse_map(sources: list[str], targets: list[str], sim: np.ndarray, title: str, x_title: str, y_title: str,
+              bar_title: str, lang: str, text_up_to: int = 9) -> go.Figure:
+    """Feature reuse: row = a block's output, column = an earlier output carried to it (cosine similarity,
+    0…1 for both nets alike); cells that are not earlier stay empty; values written in the cells of small nets."""
+    sim = np.asarray(sim, dtype=float)
+    z = [[None if np.isnan(v) else round(float(v), 4) for v in row] for row in sim]
+    fig = go.Figure(go.Heatmap(z=z, x=sources, y=targets, zmin=0, zmax=1, colorscale="Viridis",
+                               texttemplate="%{z:.2f}" if len(targets) <= text_up_to else None, hoverongaps=False,
+                               hovertemplate="%{y} ← %{x}: %{z:.3f}<extra></extra>",  # the page's decimal mark
+                               colorbar=dict(title=dict(text=bar_title, side="right"), thickness=12)))
+    fig.update_xaxes(title_text=x_title, type="category", tickangle=-45)
+    fig.update_yaxes(title_text=y_title, type="category", autorange="reversed")
+    return layout(fig, title, lang, 300 + 12 * len(targets))
