@@ -3,14 +3,15 @@
 import streamlit as st
 
 from core.errors import CoreError
-from core.lessons.kinds import (DenoiseTask, DenseReuseTask, cifar_dense_params, concat_configs, gate_configs,
-                                gate_start, growth, imagenet_pair, stage_costs)
+from core.lessons.kinds import (CONCAT_DEPTH, GATE_DEPTH, DenoiseTask, DenseReuseTask, cifar_dense_params,
+                                concat_configs, decimals, gate_configs, gate_lean, gate_start, growth, imagenet_pair,
+                                long_reading, reuse_moved, stage_costs, trend)
 from core.reference import reference
 from ui import controls, runs, training
 from ui.figures import line_chart
-from ui.figures.kinds import digit_grid, reuse_heatmaps
+from ui.figures.kinds import digit_grid, identity_rows, reuse_heatmaps
 from ui.shell import require_shell
-from ui.text import big, dec, lang, lesson_title, md, num, show_error, t
+from ui.text import big, dec, lang, lesson_title, md, num, section, show_error, t
 from ui.widgets import chart, control, quiz
 
 require_shell()
@@ -63,8 +64,10 @@ if g and res_cost:
                       t("kinds.col_out"): num(c.out_channels)}
                      for row, c in (("kinds.row_res", res_cost), ("kinds.row_dense", dense_cost))],
                     hide_index=True, width="stretch")
+    cost = dense_cost.params / res_cost.params  # fewer, about as many or more parameters: three sentences
     md(L, "concat_numbers", last=num(g.measured[-2]), out=num(g.measured[-1]), k0=num(int(k0)),
-       ratio=dec(dense_cost.params / res_cost.params, 2), side=num(8))
+       cost=section(L, f"concat_{trend(cost)}", ratio=dec(cost, 2), side=num(8), k=num(int(k)), k0=num(int(k0)),
+                    n=num(int(n_layers))))
 
 dn, pair = REF["densenet"], imagenet_pair()
 t1 = t2 = st.container()
@@ -73,18 +76,19 @@ t1.dataframe([{t("kinds.col_model"): m, t("kinds.col_params_live"): num(cifar_de
     t("kinds.col_c10"): f"{dec(e, 2)} %", t("kinds.col_c10p"): f"{dec(ep, 2)} %"}
     for m, d, kk, bc, pm, e, ep in zip(dn["models"], dn["depth"], dn["growth"], dn["bc"], dn["paper_params_m"],
                                        dn["c10"], dn["c10_plus"])], hide_index=True, width="stretch")
-t1.caption(t("kinds.quoted", source=dn["source"]))
+t1.caption(t("kinds.quoted_c10", source=dn["source"]))
 t2.dataframe([{t("kinds.col_model"): m, t("kinds.col_params_live"): num(pair[key].params),
                t("kinds.col_gmacs"): big(pair[key].macs),
-               t("kinds.col_top1"): f"{dec(dn['densenet121']['top1'], 3)} %" if key == "densenet121" else "—"}
+               t("kinds.col_top1"): f"{dec(dn[key]['top1'], 3 if key == 'densenet121' else 2)} %"}
               for m, key in (("DenseNet-121", "densenet121"), ("ResNet-50", "resnet50"))],
              hide_index=True, width="stretch")
-t2.caption(t("kinds.quoted", source=dn["densenet121"]["source"]))
+t2.caption(t("kinds.quoted_top1", densenet=dn["densenet121"]["source"], resnet=dn["resnet50"]["source"]))
 md(L, "imagenet", ratio_p=dec(pair["resnet50"].params / pair["densenet121"].params, 1),
-   ratio_m=dec(pair["resnet50"].macs / pair["densenet121"].macs, 1))
+   ratio_m=dec(pair["resnet50"].macs / pair["densenet121"].macs, 1), top1_dense=dec(dn["densenet121"]["top1"], 3),
+   top1_res=dec(dn["resnet50"]["top1"], 2))
 
 st.subheader(t("kinds.live_concat"))
-md(L, "concat_live")
+md(L, "concat_live", depth=num(CONCAT_DEPTH))
 seed1 = control(st, P["ki_seed1"])
 plain_cfg, res_cfg, dense_cfg = concat_configs(seed1 or 0)
 train_buttons("kinds_concat", t("kinds.train_concat"), lambda: [plain_cfg, res_cfg, DenseReuseTask(dense_cfg)],
@@ -110,17 +114,20 @@ def draw_concat(snaps):
     chart(st, reuse_heatmaps(maps.blocks, [t("kinds.block", i=i + 1) for i in range(n)], t("kinds.axis_source"),
                                    t("kinds.axis_target"), src, tgt, t("kinds.chart_reuse"), lang()),
                     width="stretch", key="ki_reuse")
-    md(L, "reuse", change=dec(100 * maps.largest_change(), 0))
+    change = maps.largest_change()
+    md(L, "reuse", moved=section(L, f"reuse_{reuse_moved(change)}", change=dec(100 * change, 0)))
 
 
 training.live("kinds_concat", draw_concat)
 
 # --- 2. Gated and scaled skips --------------------------------------------------------------------
 st.header(t("kinds.gated_heading"))
-md(L, "gated")
+md(L, "gated", depth=num(GATE_DEPTH))
 g1, g2 = st.columns([2, 1])
 bias, seed2 = control(g1, P["ki_bias"]), control(g2, P["ki_seed2"])
-md(L, "gate_start", alpha=dec(gate_start(bias), 3), bias=dec(bias, 1))
+alpha0 = gate_start(bias)
+md(L, "gate_start", alpha=dec(alpha0, decimals(alpha0)), bias=dec(bias, 1),
+   lean=section(L, f"gate_{gate_lean(alpha0)}"))
 train_buttons("kinds_gates", t("kinds.train_gates"), lambda: gate_configs(float(bias), seed2), seed2 is None)
 
 
@@ -142,20 +149,16 @@ def draw_gates(snaps):
         err = {a: dec(100 * s.epochs[-1].train_error, 1) for a, s in done.items()}
         loss = {a: s.epochs[-1].train_loss for a, s in done.items()}
         best = min(loss, key=loss.get)
+        gates = done["gated"].steps[-1].extras
+        alpha_end = sum(gates) / len(gates)
         md(L, "gate_verdict", identity=err["resnet"], gated=err["gated"], scaled=err["scaled"],
-           best=t(f"kinds.kind_{best}"), alpha_end=dec(sum(done["gated"].steps[-1].extras) /
-                                                         len(done["gated"].steps[-1].extras), 3))
+           best=t(f"kinds.kind_{best}"), alpha_end=dec(alpha_end, decimals(alpha_end)))
 
 
 training.live("kinds_gates", draw_gates)
 md(L, "gate_seeds")
 im = REF["identity_mappings"]
-half = lambda s: s.replace("0.5", dec(0.5, 1))  # noqa: E731
-st.dataframe([{t("kinds.col_shortcut"): t(f"kinds.im_{c}"), t("kinds.col_on_shortcut"): half(a),
-               t("kinds.col_on_branch"): half(b), t("kinds.col_error"): t("kinds.fail") if e == "fail" else
-               f"{dec(float(e), 2)} %", t("kinds.col_remark"): r.replace("b_g", "b")}
-              for c, a, b, e, r in zip(im["shortcut"], im["on_shortcut"], im["on_branch"], im["error"], im["remark"])],
-             hide_index=True, width="stretch", height=35 * (len(im["error"]) + 1) + 3)
+st.dataframe(identity_rows(im, lang()), hide_index=True, width="stretch", height=35 * (len(im["error"]) + 1) + 3)
 st.caption(t("kinds.quoted_im", source=im["source"]))
 md(L, "paper_reading")
 
@@ -178,18 +181,23 @@ def draw_long(snaps):
     if len(res) < 2:
         return
     w, wo = res[True], res[False]
-    for col, key, value in zip(st.columns(4), ("m_with", "m_without", "m_detail_with", "m_detail_without"),
-                               (w.test_mse, wo.test_mse, w.detail_mse, wo.detail_mse)):
-        col.metric(t(f"kinds.{key}"), dec(value, 4))
+    for keys, values in ((("m_with", "m_without"), (w.test_mse, wo.test_mse)),  # 2 × 2: room for whole labels
+                         (("m_detail_with", "m_detail_without"), (w.detail_mse, wo.detail_mse))):
+        for col, key, value in zip(st.columns(2), keys, values):
+            col.metric(t(f"kinds.{key}"), dec(value, 4))
     cols = {t("kinds.col_input"): w.inputs, t("kinds.without_skips"): wo.outputs, t("kinds.with_skips"): w.outputs,
             t("kinds.col_target"): w.targets, t("kinds.col_err_without"): abs(wo.outputs - wo.targets),
             t("kinds.col_err_with"): abs(w.outputs - w.targets)}
     chart(st, digit_grid(cols, t("kinds.chart_digits"), lang(), errors=tuple(cols)[-2:]), width="stretch",
                     key="ki_digits")
-    md(L, "long_result", ratio=dec(wo.test_mse / w.test_mse, 2), detail=dec(wo.detail_mse / w.detail_mse, 2),
-       coarse=dec(wo.coarse_mse / w.coarse_mse, 2))
+    r = long_reading(w, wo)  # which sentences this run makes true
+    part = lambda p, x, tr: section(L, f"part_{tr}", part=t(f"kinds.part_{p}"), ratio=dec(x, 2))  # noqa: E731
+    md(L, "long_result", mse_with=dec(w.test_mse, 4), mse_without=dec(wo.test_mse, 4),
+       overall=section(L, f"long_{r.overall}", ratio=dec(r.ratio, 2)), coarse=part("coarse", r.coarse, r.coarse_trend),
+       detail=part("detail", r.detail, r.detail_trend), levels=section(L, f"levels_{r.gain}"))
 
 
 training.live("kinds_long", draw_long)
-md(L, "short_long", channels=" → ".join(num(c) for c in REF["unet"]["channels"]))
+md(L, "short_long", channels=" → ".join(num(c) for c in REF["unet"]["channels"]), unet_in=num(REF["unet"]["input"]),
+   unet_out=num(REF["unet"]["output"]))
 quiz(L)
