@@ -25,7 +25,7 @@ from core.reference import reference
 from core.training.data import load_dataset
 from core.training.engine import TrainConfig, build_model
 from ui import i18n
-from ui.links import WHY_DEPTHS
+from ui.controls import WHY_DEPTHS
 
 PATH_DEPTHS = (8, 14, 20, 32, 44, 56, 110)  # the options of pages/why.py's path slider
 
