@@ -144,9 +144,10 @@ def _gates(snaps):
         for k, s in runs.items():
             numbers[f"{tag}_{k}_error"] = _final(s).train_error
             numbers[f"{tag}_{k}_loss"] = loss[k]
-        for k in ("gated", "scaled"):  # mean α over the blocks at the last step, as the page's verdict
-            alphas = runs[k].steps[-1].extras
-            numbers[f"{tag}_{k}_alpha_end"] = sum(alphas) / len(alphas)
+        gates = runs["gated"].steps[-1].extras  # each block's mean gate α at the last step, in (0, 1)
+        numbers[f"{tag}_gated_alpha_end"] = sum(gates) / len(gates)  # as the page's gate_verdict
+        scales = runs["scaled"].steps[-1].extras  # each block's learned α, either sign: its size counts
+        numbers[f"{tag}_scaled_abs_alpha_end"] = sum(abs(a) for a in scales) / len(scales)
         # The page's gate_verdict names the net with the lowest final training loss.
         verdicts[f"{tag}_identity_best"] = min(loss, key=loss.get) == "identity"
     return numbers, verdicts
