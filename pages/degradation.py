@@ -9,7 +9,7 @@ from core.training.data import load_dataset
 from core.errors import CoreError
 from core.reference import reference
 from core.training.results import ENV_VAR, error_axis_max, folder_stamp, load_results, results_dir, summary_rows
-from ui import links, runs, training
+from ui import claims, links, runs, training
 from ui.figures import line_chart, reproduction_chart
 from ui.shell import chart, dec, lang, lesson_title, md, num, quiz, require_shell, show_error, t, whole_number
 
@@ -91,6 +91,7 @@ if training.jobs(L):
 else:  # the empty panels the curves will fill: the click then updates charts already on screen
     for col, skip in zip(st.columns(2), (False, True)):
         chart(col, training.shared(("dg", (), skip, lang()), lambda: panel_figure([], {}, skip)), key=f"dg_chart_{skip}")
+claims.line("degradation")  # on how many seeds the verdict held with these defaults (assets/claims.json)
 
 # --- What the paper measured (quoted) ---------------------------------------------------------------
 st.subheader(t("degradation.paper_heading"))

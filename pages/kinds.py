@@ -7,7 +7,7 @@ from core.lessons.kinds import CORRUPTIONS, DenoiseTask, DenseReuseTask, cifar_d
     gate_configs, gate_start, growth, imagenet_pair, stage_costs
 from core.models.skips import DEFAULT_GATE_BIAS
 from core.reference import reference
-from ui import runs, training
+from ui import claims, runs, training
 from ui.figures import line_chart
 from ui.kinds import config, digit_grid, reuse_heatmaps
 from ui.shell import (big, chart, dec, decimal_slider, labeler, lang, lesson_title, md, num, quiz, require_shell,
@@ -119,6 +119,7 @@ def draw_concat(snaps):
 
 
 training.live("kinds_concat", draw_concat)
+claims.line("ordering")
 
 # --- 2. Gated and scaled skips --------------------------------------------------------------------
 st.header(t("kinds.gated_heading"))
@@ -155,7 +156,7 @@ def draw_gates(snaps):
 
 
 training.live("kinds_gates", draw_gates)
-md(L, "gate_seeds")
+claims.gate_seeds()  # the gate_seeds section, its numbers from assets/claims.json
 im = REF["identity_mappings"]
 half = lambda s: s.replace("0.5", dec(0.5, 1))  # noqa: E731
 st.dataframe([{t("kinds.col_shortcut"): t(f"kinds.im_{c}"), t("kinds.col_on_shortcut"): half(a),
@@ -199,5 +200,6 @@ def draw_long(snaps):
 
 
 training.live("kinds_long", draw_long)
+claims.line("long_skips")
 md(L, "short_long", channels=" → ".join(num(c) for c in REF["unet"]["channels"]))
 quiz(L)

@@ -4,10 +4,11 @@ import numpy as np
 import streamlit as st
 
 from core.lessons.landscape import BASIN_LOSS, GRID_SIZES, LandscapeTask
+from core.lessons.claims import smoother
 from core.lessons.lesion import LESION_DEFAULT_DEPTH, LESION_DEFAULT_EPOCHS, LesionTask, summarize
 from core.lessons.paths import cifar_residual_blocks, path_lengths
 from core.reference import reference
-from ui import i18n, links, training
+from ui import claims, i18n, links, training
 from ui.shell import chart, dec, lang, lesson_title, md, num, quiz, require_shell, sci, show_error, t, whole_number
 from ui.why_figures import lesion_bars, lesion_curve, loss_contour, loss_slices, loss_surface, path_bars
 
@@ -106,6 +107,7 @@ def draw_lesion(snaps):
 
 
 training.live("why_lesion", draw_lesion)
+claims.line("lesion")
 md(L, "lesion_paper", deleted=veit["deleted_of_54"], blocks=veit["resnet110_blocks"], error=dec(veit["error_after_10"], 1))
 st.caption(t("why.source", source=veit["source"]))
 
@@ -140,7 +142,7 @@ def draw_landscape(snaps):
         a, b = col.columns(2)
         a.metric(t("why.m_centre", name=name), dec(net.centre_loss, 3))
         b.metric(t("why.m_rough", name=name), f"{dec(100 * net.nonconvex, 1)} %")
-    verdict = section("verdict_smoother" if r.residual.nonconvex < r.plain.nonconvex else "verdict_not")
+    verdict = section("verdict_smoother" if smoother(r) else "verdict_not")
     md(L, "landscape_result", depth=r.depth, plain_centre=dec(r.plain.centre_loss, 3), level=num(int(BASIN_LOSS)),
        plain_basin=dec(100 * r.plain.basin, 0), res_basin=dec(100 * r.residual.basin, 0),
        res_centre=dec(r.residual.centre_loss, 3), plain_rough=dec(100 * r.plain.nonconvex, 1),
@@ -152,6 +154,7 @@ def draw_landscape(snaps):
 
 
 training.live("why_landscape", draw_landscape)
+claims.line("landscape")
 li = reference()["li_cost"]
 md(L, "landscape_paper", grid=li["grid"], hours=li["hours"], gpus=li["gpus"])
 st.caption(t("why.source", source=li["source"]))
