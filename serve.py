@@ -12,6 +12,6 @@ Streamlit's own "page not found" and the home page, as ``/doesnotexist`` does.
 from starlette.middleware import Middleware
 from streamlit.starlette import App
 
-from ui.server import NestedPageRedirect
+from server.routing import NestedPageRedirect
 
 app = App("app.py", middleware=[Middleware(NestedPageRedirect)])

@@ -2,15 +2,20 @@
 
 import streamlit as st
 
-from core.lessons.anatomy import LIMITS, BlockSpec, inspect_block
+from core.lessons.anatomy import BlockSpec, inspect_block
 from core.models.diagram import WORDS, describe, to_dot
 from core.errors import CoreError
+from core.reference import reference
+from ui import controls
 from ui.i18n import shape_str
-from ui.shell import dec, labeler, lesson_title, md, num, quiz, require_shell, show_error, t, whole_number
+from ui.shell import require_shell
+from ui.text import dec, lesson_title, md, num, show_error, t
+from ui.widgets import control, quiz
 
 require_shell()
 
 L = "anatomy"
+P = controls.panel(L)
 
 
 @st.cache_data(max_entries=256, show_spinner=False)
@@ -23,16 +28,10 @@ md(L, "intro")
 
 # --- The student's block -------------------------------------------------------------------------
 c1, c2, c3 = st.columns(3)
-kind = c1.radio(t("anatomy.block"), ["basic", "bottleneck", "preact"], key="an_kind",
-                format_func=labeler("anatomy.kind_"), help=t("anatomy.block_help"))
-skip = c1.toggle(t("anatomy.skip"), value=True, key="an_skip", help=t("anatomy.skip_help"))
-shortcut = c2.radio(t("anatomy.shortcut"), ["A", "B", "C"], index=1, key="an_shortcut",
-                    format_func=labeler("anatomy.option_"), help=t("anatomy.shortcut_help"),
-                    disabled=not skip)
-stride = c2.radio(t("anatomy.stride"), [1, 2], key="an_stride", horizontal=True, help=t("anatomy.stride_help"))
-inplanes = whole_number(c3, t("anatomy.inplanes"), *LIMITS["inplanes"], 64, "an_in", step=16)
-planes = whole_number(c3, t("anatomy.planes"), *LIMITS["planes"], 64, "an_planes", step=16, help=t("anatomy.planes_help"))
-size = c3.slider(t("anatomy.size"), 4, 112, 56, key="an_size")
+kind, skip = control(c1, P["an_kind"]), control(c1, P["an_skip"])
+shortcut = control(c2, P["an_shortcut"], disabled=not skip)
+stride = control(c2, P["an_stride"])
+inplanes, planes, size = control(c3, P["an_in"]), control(c3, P["an_planes"]), control(c3, P["an_size"])
 if None in (inplanes, planes):  # the box says why
     st.stop()
 
@@ -70,9 +69,19 @@ with right:
 
 # --- Why the block looks like this ----------------------------------------------------------------
 share = 100 * r.shortcut_params / r.params if r.params else 0.0
-md(L, "bias", bias=num(r.bias_params_saved), bn=num(r.bn_params), params=num(r.params))
-md(L, "relu")
-md(L, "shortcuts", shortcut_params=num(r.shortcut_params), share=dec(share, 1))
+if r.bias_before_bn == r.bias_params_saved:  # every conv feeds a BatchNorm (basic, bottleneck)
+    md(L, "bias", bias=num(r.bias_params_saved), bn=num(r.bn_params), params=num(r.params))
+else:  # pre-activation: only conv1 does
+    md(L, "bias_preact", bias=num(r.bias_before_bn), other=num(r.bias_params_saved - r.bias_before_bn),
+       bn=num(r.bn_params), params=num(r.params))
+preact = reference()["preact"]
+md(L, "relu", original=dec(preact["resnet1001_original"], 2), preact=dec(preact["resnet1001_preact"], 2))
+md(L, "shortcuts")
+if spec.skip:
+    md(L, "shortcut_share", shortcut_params=num(r.shortcut_params), share=dec(share, 1))
+else:
+    md(L, "shortcut_none", params=num(r.params))
+md(L, "shortcut_paper")
 md(L, "pitfalls")
 md(L, "passes")
 

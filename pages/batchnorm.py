@@ -7,18 +7,18 @@ import streamlit as st
 
 from core.lessons.bnstats import BatchSpec, batchnorm_eval, batchnorm_train, bias_cancels, make_batch, running_stats, small_batch_spread
 from core.errors import CoreError
+from ui import controls
+from ui.controls import BN_MEAN_MAX, BN_STD_MIN
 from ui.figures import PALETTE, histograms, line_chart
-from ui.shell import (chart, dec, decimal_slider, labeler, lang, lesson_title, md, num, quiz,
-                      require_shell, sci, show_error, t, whole_number)
+from ui.shell import require_shell
+from ui.text import dec, lesson_title, md, num, sci, show_error, t, lang
+from ui.widgets import chart, control, quiz
 
 require_shell()
 
 L = "batchnorm"
-MEANS, STDS = (0.0, 3.0, -2.0, 1.0), (1.0, 0.5, 2.0, 1.5)  # starting values of the channel sliders
-# |mean| ≤ 5 and std ≥ 0.5 keep float32 rounding (≈ 6e-8·|μ|/σ_B·γ) near 1e-5 at worst; see the "precision" prose.
-MEAN_MAX, STD_MIN = 5.0, 0.5
-EPS = (1e-5, 1e-3, 0.1, 1.0)
-MOMENTA = ("0.01", "0.05", "0.1", "0.3", "0.5", "1", "none")  # "none": nn.BatchNorm2d(momentum=None)
+P = controls.panel(L)
+TRIALS = 200  # batches drawn per batch size for the small-batch charts
 
 
 @st.cache_data(max_entries=128, show_spinner=False)
@@ -38,7 +38,7 @@ def eval_step(spec: BatchSpec, mean: tuple, var: tuple, gamma: float, beta: floa
 
 @st.cache_data(max_entries=32, show_spinner=False)
 def spread(spec: BatchSpec):
-    return small_batch_spread(spec)
+    return small_batch_spread(spec, trials=TRIALS)
 
 
 def per_channel(values) -> str:
@@ -52,29 +52,23 @@ md(L, "intro")
 st.subheader(t("batchnorm.batch_heading"))
 md(L, "batch")
 b = st.columns(4)
-n = b[0].slider(t("batchnorm.n"), 1, 64, 8, key="bn_n", help=t("batchnorm.n_help"))
-size = b[1].slider(t("batchnorm.size"), 1, 8, 4, key="bn_size")
-channels = b[2].slider(t("batchnorm.channels"), 1, 4, 3, key="bn_channels")
-seed = whole_number(b[3], t("batchnorm.seed"), 0, 999, 0, "bn_seed", help=t("batchnorm.seed_help"))
+n, size = control(b[0], P["bn_n"]), control(b[1], P["bn_size"])
+channels, seed = control(b[2], P["bn_channels"]), control(b[3], P["bn_seed"])
 if seed is None:  # the box says why
     st.stop()
 cc = st.columns(4)
 means, stds = [], []
 for c in range(channels):
     cc[c].markdown(f"**{t('batchnorm.channel', c=c + 1)}**")
-    means.append(decimal_slider(cc[c], t("batchnorm.mean"), -MEAN_MAX, MEAN_MAX, 0.5, MEANS[c], f"bn_mean_{c}"))
-    stds.append(decimal_slider(cc[c], t("batchnorm.std"), STD_MIN, 5.0, 0.1, STDS[c], f"bn_std_{c}",
-                               help=t("batchnorm.std_help")))
+    means.append(control(cc[c], P[f"bn_mean_{c}"]))
+    stds.append(control(cc[c], P[f"bn_std_{c}"]))
 spec = BatchSpec(n, channels, size, size, tuple(means), tuple(stds), int(seed))
 names = [t("batchnorm.channel", c=c + 1) for c in range(channels)]
 
 # --- Train mode: statistics by hand next to nn.BatchNorm2d ----------------------------------------
 st.subheader(t("batchnorm.train_heading"))
 p = st.columns(3)
-gamma = decimal_slider(p[0], "γ", 0.0, 2.0, 0.1, 1.0, "bn_gamma", help=t("batchnorm.gamma_help"))
-beta = decimal_slider(p[1], "β", -3.0, 3.0, 0.1, 0.0, "bn_beta", help=t("batchnorm.beta_help"))
-eps_labels = {e: sci(e, 0) for e in EPS}
-eps = p[2].select_slider("ε", EPS, 1e-5, key="bn_eps", format_func=eps_labels.__getitem__, help=t("batchnorm.eps_help"))
+gamma, beta, eps = control(p[0], P["bn_gamma"]), control(p[1], P["bn_beta"]), control(p[2], P["bn_eps"])
 r = train_err = None
 try:
     r = train_step(spec, gamma, beta, eps)
@@ -96,7 +90,7 @@ if r is not None:
                                t("batchnorm.value"), lang()), width="stretch", key="bn_hist_x")
     chart(h2, histograms({names[c]: r.y[:, c].ravel() for c in range(channels)}, t("batchnorm.hist_after"),
                                t("batchnorm.value"), lang()), width="stretch", key="bn_hist_y")
-    md(L, "precision", diff=sci(r.max_diff), mean_max=dec(MEAN_MAX, 0), std_min=dec(STD_MIN, 1))
+    md(L, "precision", diff=sci(r.max_diff), mean_max=dec(BN_MEAN_MAX, 0), std_min=dec(BN_STD_MIN, 1))
     md(L, "eps", eps=sci(eps, 0), var=dec(r.var_biased[0], 4), var_hat=dec(x_hat_var[0], 4))
     md(L, "unbiased", m=num(r.count), m1=num(r.count - 1), var_b=dec(r.var_biased[0], 4),
        var_u=dec(r.var_unbiased[0], 4), var_torch=dec(r.torch_var_unbiased[0], 4), ratio=dec(r.count / (r.count - 1), 4))
@@ -105,12 +99,7 @@ if r is not None:
 st.subheader(t("batchnorm.running_heading"))
 md(L, "running")
 q = st.columns(3)
-momentum_labels = {m: t("batchnorm.momentum_none") if m == "none" else m.replace(".", "," if lang() == "vi" else ".")
-                   for m in MOMENTA}
-mom = q[0].select_slider(t("batchnorm.momentum"), MOMENTA, "0.1", key="bn_momentum",
-                         format_func=momentum_labels.__getitem__, help=t("batchnorm.momentum_help"))
-train_n = q[1].slider(t("batchnorm.train_n"), 2, 64, 8, key="bn_train_n", help=t("batchnorm.train_n_help"))
-batches = q[2].slider(t("batchnorm.batches"), 5, 200, 50, 5, key="bn_batches")
+mom, train_n, batches = control(q[0], P["bn_momentum"]), control(q[1], P["bn_train_n"]), control(q[2], P["bn_batches"])
 momentum = None if mom == "none" else float(mom)
 tr = trace(replace(spec, n=train_n), batches, momentum)
 steps = np.arange(batches + 1)  # 0: PyTorch's starting values (mean 0, variance 1)
@@ -127,8 +116,7 @@ for col, kind, curve, pop in zip(st.columns(2), ("mean", "var"), (tr.torch_mean,
 st.caption(t("batchnorm.running_check", mean=sci(tr.max_diff_mean), var=sci(tr.max_diff_var),
              tracked=num(tr.num_batches_tracked)))
 
-mode = st.segmented_control(t("batchnorm.mode"), ["train", "eval"], default="eval", key="bn_mode",
-                            format_func=labeler("batchnorm.mode_"), required=True)
+mode = control(st, P["bn_mode"])
 ev = eval_step(spec, tuple(tr.torch_mean[-1]), tuple(tr.torch_var[-1]), gamma, beta, eps)
 if mode == "train" and train_err is not None:
     show_error(train_err)
@@ -167,15 +155,18 @@ vars_ = {t("batchnorm.var_biased"): (sizes, s.var_avg_biased[:, 0]), t("batchnor
          t("batchnorm.var_population"): (sizes, np.full(len(sizes), s.population_var[0]))}
 chart(s2, line_chart(vars_, t("batchnorm.chart_var_avg"), t("batchnorm.batch_size"), t("batchnorm.axis_var"), lang(),
                            log_x=True, dashed=(t("batchnorm.var_population"),), x_ticks=sizes), width="stretch", key="bn_var_avg")
+m1 = int(s.count[0])  # values per channel in the smallest batch
 md(L, "small", n1=num(sizes[0]), spread1=dec(s.mean_std[0, 0], 3), n2=num(sizes[-1]), spread2=dec(s.mean_std[-1, 0], 3),
-   ratio=dec(s.var_avg_biased[0, 0] / s.population_var[0], 2))
+   m1=num(m1), factor=dec((m1 - 1) / m1, 2), trials=num(TRIALS), ratio=dec(s.var_avg_biased[0, 0] / s.population_var[0], 2))
 
 # --- Why the convolution before BN needs no bias ---------------------------------------------------
 st.subheader(t("batchnorm.bias_heading"))
-shift = decimal_slider(st, t("batchnorm.shift"), -10.0, 10.0, 0.5, 4.0, "bn_shift", help=t("batchnorm.shift_help"))
+shift = control(st, P["bn_shift"])
 if r is not None:
-    md(L, "bias", shift=dec(shift, 1), diff=sci(bias_cancels(r.x, shift, gamma, beta, eps)))
+    moved = bias_cancels(r.x, shift, gamma, beta, eps)
+    md(L, "bias", shift=dec(shift, 1), diff=sci(moved), diff_reading=t(f"batchnorm.diff_{'exact' if moved == 0 else 'rounding'}"))
     st.page_link("pages/anatomy.py", label=t("batchnorm.anatomy_link", lesson=lesson_title("anatomy")), icon=":material/account_tree:")
 md(L, "purpose")
+st.page_link("pages/gradients.py", label=t("batchnorm.gradients_link", lesson=lesson_title("gradients")), icon=":material/trending_down:")
 
 quiz(L)

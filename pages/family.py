@@ -6,16 +6,20 @@ import streamlit as st
 from core.lessons.channels import conv1x1_demo
 from core.errors import CoreError
 from core.reference import reference
-from core.models.resnet import FAMILY
+from core.models.resnet import FAMILY, ResNet
 from core.models.summary import block_cost, summarize_family
+from ui import controls
+from ui.controls import FAMILY_PRESETS
 from ui.figures import grouped_bars, heatmap
 from ui.i18n import shape_str
-from ui.shell import (big, chart, dec, error_text, labeler, lang, lesson_title, md, num, number_table, quiz,
-                      require_shell, sci, show_error, t, whole_number)
+from ui.shell import require_shell
+from ui.text import big, dec, error_text, lang, lesson_title, md, num, sci, show_error, t
+from ui.widgets import chart, control, number_table, quiz
 
 require_shell()
 
 L = "family"
+P = controls.panel(L)
 
 
 @st.cache_data(max_entries=256, show_spinner=False)
@@ -34,9 +38,7 @@ md(L, "intro")
 # --- Basic vs bottleneck, by formula and by the real module ----------------------------------------
 st.subheader(t("family.calc_heading"))
 c1, c2, c3 = st.columns(3)
-c_basic = whole_number(c1, t("family.c_basic"), 1, 2048, 64, "fa_cb", step=16, help=t("family.c_basic_help"))
-width = whole_number(c2, t("family.width"), 1, 1024, 64, "fa_w", step=16, help=t("family.width_help"))
-size = c3.slider(t("family.size"), 1, 112, 56, key="fa_size")
+c_basic, width, size = control(c1, P["fa_cb"]), control(c2, P["fa_w"]), control(c3, P["fa_size"])
 if None in (c_basic, width):  # the box says why
     st.stop()
 basic, bneck = costs(int(c_basic), int(width), int(size))
@@ -73,7 +75,9 @@ chart(st,
                  t("family.chart_blocks"), t("family.chart_count"), lang(), log_y=True),
     width="stretch", key="fa_blocks_chart",
 )
-md(L, "compare", in_basic=num(int(c_basic)), in_bneck=num(4 * int(width)), ratio_p=dec(ratio_p), ratio_m=dec(ratio_m))
+pixels = int(size) ** 2  # output pixels of every conv of both blocks (stride 1, padding keeps the map)
+md(L, "compare", in_basic=num(int(c_basic)), in_bneck=num(4 * int(width)), ratio_p=dec(ratio_p), ratio_m=dec(ratio_m),
+   side=int(size), pixels=num(pixels), pixels9=num(9 * pixels))
 
 # --- 1×1 convolution on real numbers ---------------------------------------------------------------
 st.subheader(t("family.one_heading"))
@@ -120,15 +124,10 @@ chart(st, grouped_bars(names, {t("family.params_m"): [p / 1e6 for p in params],
 
 # --- Stage by stage, for the input the student picks ---------------------------------------------
 st.subheader(t("family.stages_heading"))
-presets = {"fashion": (1, 28, 10), "imagenet": (3, 224, 1000), "cifar": (3, 32, 10)}
 p1, p2, p3, p4 = st.columns(4)
-model = p1.selectbox(t("family.model"), list(FAMILY), format_func=lambda n: n.replace("resnet", "ResNet-"),
-                     index=2, key="fa_model")
-preset = p2.radio(t("family.preset"), list(presets), format_func=labeler("family.preset_"),
-                  key="fa_preset", help=t("family.preset_help"))
-ch, sz, classes = presets[preset]
-sz = whole_number(p3, t("family.input_size"), 1, 1024, sz, f"fa_sz_{preset}")
-ch = whole_number(p4, t("family.channels"), 1, 16, ch, f"fa_ch_{preset}")
+model, preset = control(p1, P["fa_model"]), control(p2, P["fa_preset"])
+sz, ch = control(p3, P["fa_sz_{fa_preset}"]), control(p4, P["fa_ch_{fa_preset}"])
+classes = FAMILY_PRESETS[preset][2]
 if None in (sz, ch):  # the box says why
     st.stop()
 try:
@@ -144,6 +143,6 @@ st.dataframe(
 )
 st.caption(t("family.stages_total", params=num(s.params), macs=big(s.macs)))
 stem = {c: family_summary("resnet18", 224, c, 1000).rows[0].params for c in (1, 3)}  # conv1 weights
-md(L, "grayscale", stem1=num(stem[1]), stem3=num(stem[3]))
+md(L, "grayscale", stem1=num(stem[1]), stem3=num(stem[3]), min_side=ResNet.min_input)
 
 quiz(L)

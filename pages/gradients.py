@@ -1,28 +1,25 @@
 """Lesson 3: gradient flow through plain and residual stacks, measured with autograd."""
 
-import math
-
 import streamlit as st
 
+from core.lessons.gradflow import StackConfig, compare_grad_norms, jacobian_check, jacobian_products, training_configs
 from core.training.data import load_dataset
-from core.training.engine import TrainConfig
-from core.errors import CoreError
-from core.lessons.gradflow import StackConfig, compare_grad_norms, jacobian_check, jacobian_products
-from ui import training
+from ui import controls, readings, training
+from ui.controls import GAINS
 from ui.figures import heatmap, line_chart
-from ui.shell import (chart, dec, labeler, lang, lesson_title, md, num, quiz, require_shell, sci,
-                      show_error, t, whole_number)
+from ui.shell import require_shell
+from ui.text import dec, lang, lesson_title, md, num, sci, t
+from ui.widgets import chart, control, quiz
 
 require_shell()
 L = "gradients"
-GAINS = {"1": 1.0, "he": math.sqrt(2.0), "2": 2.0}
+P = controls.panel(L)
 BATCH = 128  # digits in the batch the initial gradients are measured on
 
 
 @st.cache_data(max_entries=128, show_spinner=False)
 def stack(depth: int, gain: str, activation: str):
     return jacobian_products(StackConfig(depth=depth, gain=GAINS[gain], activation=activation))
-
 
 
 @st.cache_data(max_entries=16, show_spinner=False)
@@ -42,10 +39,7 @@ md(L, "intro")
 # --- A deep stack: the gradient that reaches each depth -------------------------------------------
 st.subheader(t("gradients.stack_heading"))
 c1, c2, c3 = st.columns(3)
-depth = c1.slider(t("gradients.depth"), 2, 200, 50, key="gr_depth")
-gain = c2.radio(t("gradients.gain"), list(GAINS), index=0, key="gr_gain", format_func=labeler("gradients.gain_"),
-                help=t("gradients.gain_help"))
-act = c3.radio(t("gradients.activation"), ["relu", "tanh"], key="gr_act", horizontal=True)
+depth, gain, act = control(c1, P["gr_depth"]), control(c2, P["gr_gain"]), control(c3, P["gr_act"])
 s = stack(depth, gain, act)
 levels = list(range(depth + 1))
 chart(st, line_chart(
@@ -61,29 +55,29 @@ m1.metric(t("gradients.m_plain"), sci(s.plain_grad[0], 2))
 m2.metric(t("gradients.m_residual"), sci(s.residual_grad[0], 2))
 m3.metric(t("gradients.m_sigma"), f"{sci(s.plain_singular[0], 1)} / {sci(s.residual_singular[0], 1)}",
           help=t("gradients.m_sigma_help"))
+reach = {k: t(f"gradients.reach_{readings.change(v)}", factor=num(int(readings.FACTOR)))
+         for k, v in (("plain", s.plain_grad[0]), ("residual", s.residual_grad[0]))}
 md(L, "stack", depth=depth, plain=sci(s.plain_grad[0], 2), residual=sci(s.residual_grad[0], 2),
-   plain_bound=sci(s.plain_bound[0], 2), residual_bound=sci(s.residual_bound[0], 2), alpha=dec(s.alpha, 3))
+   plain_bound=sci(s.plain_bound[0], 2), residual_bound=sci(s.residual_bound[0], 2), alpha=dec(s.alpha, 3),
+   plain_reading=reach["plain"], residual_reading=reach["residual"])
 md(L, "residual_math")
 
 # --- Autograd check: ∂y/∂x − ∂F/∂x = I -------------------------------------------------------------
 st.subheader(t("gradients.check_heading"))
 k1, k2 = st.columns(2)
-kind = k1.radio(t("gradients.block"), ["mlp", "preact"], key="gr_kind", format_func=labeler("gradients.block_"),
-                horizontal=True)
-seed = whole_number(k2, t("gradients.seed"), 0, 999, 0, "gr_seed")
+kind, seed = control(k1, P["gr_kind"]), control(k2, P["gr_seed"])
 if seed is None:  # the box says why
     st.stop()
 j = jacobians(kind, int(seed))
 cols = st.columns(3)
-for col, z, name in zip(cols, (j.jac_y, j.jac_F, j.difference), ("jac_y", "jac_F", "difference")):
-    chart(col, heatmap(z, t(f"gradients.{name}"), lang(), text=len(z) <= 8, height=300), key=f"gr_{name}")
+for col, z, part in zip(cols, (j.jac_y, j.jac_F, j.difference), ("jac_y", "jac_F", "difference")):
+    chart(col, heatmap(z, t(f"gradients.{part}"), lang(), text=len(z) <= 8, height=300), key=f"gr_{part}")
 st.caption(t("gradients.check_result", n=len(j.x), dev=sci(j.max_deviation, 1), norm=dec(j.jac_F_norm, 3)))
 
 # --- Real networks at initialisation --------------------------------------------------------------
 st.subheader(t("gradients.nets_heading"))
 n1, n2 = st.columns(2)
-net_depth = n1.select_slider(t("gradients.net_depth"), [8, 14, 20, 32, 56, 110], value=56, key="gr_net_depth")
-bn = n2.toggle(t("gradients.batchnorm"), value=True, key="gr_bn")
+net_depth, bn = control(n1, P["gr_net_depth"]), control(n2, P["gr_bn"])
 with st.spinner(t("gradients.computing")):
     g = init_norms(int(net_depth), bn)
 units = list(g.names)
@@ -93,38 +87,31 @@ chart(st, line_chart(
     log_y=True, colors={t("gradients.plain"): "#ea580c", t("gradients.residual"): "#4f46e5"},
 ), width="stretch", key="gr_nets_chart")
 md(L, "nets", depth=net_depth, batch=BATCH, plain_ratio=sci(g.plain_early_late, 1), residual_ratio=sci(g.residual_early_late, 1),
-   plain_spread=sci(g.plain_spread, 1), residual_spread=sci(g.residual_spread, 1))
+   plain_spread=sci(g.plain_spread, 1), residual_spread=sci(g.residual_spread, 1),
+   plain_direction=t(f"gradients.dir_{readings.direction(g.plain_early_late)}"))
 
 # --- While training ---------------------------------------------------------------------------------
 st.subheader(t("gradients.train_heading"))
 md(L, "training")
 b1, b2 = st.columns([1, 1])
-if b1.button(t("gradients.train", depth=net_depth), type="primary", key="gr_train"):
-    base = TrainConfig(depth=int(net_depth), batchnorm=bn, epochs=2, log_every=2)
-    try:
-        training.start(L, [base.replace(skip=False), base.replace(skip=True)])
-    except CoreError as err:
-        show_error(err)
-if training.jobs(L) and b2.button(t("gradients.stop"), key="gr_stop"):
-    training.stop(L)
+training.run_buttons(b1, b2, L, t("gradients.train", depth=net_depth), lambda: training_configs(net_depth, bn),
+                     t("gradients.stop"), start_key="gr_train", stop_key="gr_stop")
+
+
+def name(snap) -> str:
+    return t("gradients.residual" if snap.task.skip else "gradients.plain")
 
 
 def draw(snaps):
     series, over_time = {}, {}
+    training.status_lines(snaps, name)
     for snap in snaps:
-        name = t("gradients.residual" if snap.task.skip else "gradients.plain")
-        if snap.status == "queued":
-            st.info(t("gradients.queued", name=name, position=snap.position))
-        if snap.status == "diverged":
-            st.warning(t("gradients.diverged", name=name, step=num(snap.diverged_step)))
         if snap.info is None or not snap.steps:
             continue
         first, last = snap.steps[0], snap.steps[-1]
-        series[t("gradients.at_step", name=name, step=num(first.step))] = (snap.info.layers, first.grad_norms)
-        series[t("gradients.at_step", name=name, step=num(last.step))] = (snap.info.layers, last.grad_norms)
-        over_time[name] = ([r.step for r in snap.steps], [r.grad_norms[0] for r in snap.steps])
-    progress = min((s.progress for s in snaps), default=0.0)
-    st.progress(progress, text=t("gradients.progress", pct=round(100 * progress)))
+        series[t("gradients.at_step", name=name(snap), step=num(first.step))] = (snap.info.layers, first.grad_norms)
+        series[t("gradients.at_step", name=name(snap), step=num(last.step))] = (snap.info.layers, last.grad_norms)
+        over_time[name(snap)] = ([r.step for r in snap.steps], [r.grad_norms[0] for r in snap.steps])
     if series:
         firsts = [k for i, k in enumerate(series) if i % 2 == 0]
         chart(st, line_chart(series, t("gradients.train_chart"), t("gradients.unit_axis"),

@@ -3,7 +3,8 @@
 import streamlit as st
 
 from ui.path import LESSONS, page_file
-from ui.shell import lesson_title, md, require_shell, t
+from ui.shell import require_shell
+from ui.text import lesson_title, md, t
 
 require_shell()
 

@@ -4,19 +4,21 @@ import numpy as np
 import streamlit as st
 
 from core.errors import CoreError
-from core.lessons.imaging import MAX_SIGMA, PHOTOS, blur_analogy, digit_image, load_upload, photo_image
-from core.lessons.toy import TARGETS, ToyConfig, run_toy
+from core.lessons.imaging import PHOTOS, blur_analogy, digit_image, load_upload, photo_image
+from core.lessons.toy import ToyConfig, run_toy
 from core.lessons.worked import DEFAULT_NUMBERS, worked_example
-from ui.figures import PALETTE, contexts_dot, line_chart, picture
-from ui.shell import (chart, dec, decimal_slider, labeler, lang, lesson_title, md, num, number_table, quiz,
-                      require_shell, show_error, t, whole_number)
+from ui import controls, readings
+from ui.controls import short
+from ui.figures import PALETTE, line_chart, picture
+from ui.figures.skip import contexts_dot
+from ui.shell import require_shell
+from ui.text import dec, lang, lesson_title, md, num, show_error, t
+from ui.widgets import chart, control, number_table, quiz
 
 require_shell()
 
 L = "skip"
-LRS = (0.001, 0.003, 0.01, 0.02, 0.05, 0.1, 0.2, 0.5, 1.0, 2.0)
-DECAYS = (0.0, 1e-4, 1e-3, 1e-2, 1e-1)
-WIDTHS = (4, 8, 16, 32, 64, 128)
+P = controls.panel(L)
 
 
 @st.cache_data(max_entries=64, show_spinner=False)
@@ -32,12 +34,6 @@ def sample_image(source: str, index: int, photo: str):
 @st.cache_data(max_entries=8, show_spinner=False)
 def uploaded_image(data: bytes):
     return load_upload(data)
-
-
-def short(values) -> dict:
-    """Option → label for small numbers (0.0001, 0.02, 2), with the language's decimal mark."""
-    mark = "," if lang() == "vi" else "."
-    return {v: f"{v:g}".replace(".", mark) for v in values}
 
 
 st.title(lesson_title(L))
@@ -59,16 +55,9 @@ st.subheader(t("skip.toy_heading"))
 defaults = ToyConfig()
 md(L, "toy_intro", points=num(defaults.n_train), x_max=dec(defaults.x_max, 0), threshold=dec(defaults.threshold, 3))
 c1, c2, c3 = st.columns(3)
-target = c1.radio(t("skip.target"), list(TARGETS), key="sk_target", format_func=labeler("skip.target_"),
-                  help=t("skip.target_help"))
-seed = whole_number(c1, t("skip.seed"), 0, 999, 0, "sk_seed", help=t("skip.seed_help"))
-depth = c2.slider(t("skip.depth"), 1, 6, defaults.depth, key="sk_depth", help=t("skip.depth_help"))
-hidden = c2.select_slider(t("skip.hidden"), WIDTHS, defaults.hidden, key="sk_hidden")
-steps = c2.slider(t("skip.steps"), 50, 2000, defaults.steps, 50, key="sk_steps")
-lr = c3.select_slider(t("skip.lr"), LRS, defaults.lr, key="sk_lr", format_func=short(LRS).__getitem__,
-                      help=t("skip.lr_help"))
-wd = c3.select_slider(t("skip.wd"), DECAYS, 0.0, key="sk_wd", format_func=short(DECAYS).__getitem__,
-                      help=t("skip.wd_help"))
+target, seed = control(c1, P["sk_target"]), control(c1, P["sk_seed"])
+depth, hidden, steps = control(c2, P["sk_depth"]), control(c2, P["sk_hidden"]), control(c2, P["sk_steps"])
+lr, wd = control(c3, P["sk_lr"]), control(c3, P["sk_wd"])
 
 if seed is None:  # the box says why
     st.stop()
@@ -83,7 +72,7 @@ except CoreError as err:
 runs = {"plain": res.plain, "skip": res.skip}
 for name, run in runs.items():
     if run.diverged_at is not None:
-        st.warning(t("skip.diverged", run=t(f"skip.run_{name}"), step=num(run.diverged_at), lr=short([lr])[lr]),
+        st.warning(t("skip.diverged", run=t(f"skip.run_{name}"), step=num(run.diverged_at), lr=short(lr, lang())),
                    icon=":material/warning:")
 
 
@@ -117,26 +106,29 @@ color |= {t(f"skip.f_{k}"): color[names[k]] for k in runs}
 chart(g2, line_chart(learned, t("skip.f_title"), "x", t("skip.f_axis"), lang(), dashed=("H(x)", "H(x) − x"),
                            colors=color), width="stretch", key="sk_f")
 st.caption(t("skip.f_caption", **{k: size(r, r.f_target_rms_error, 4) for k, r in runs.items()}))
-if target == "x":
-    md(L, "toy_identity", rms=size(res.skip, res.skip.f_rms, 4), plain_err=size(res.plain, res.plain.f_target_rms_error, 4),
-       wn_plain=size(res.plain, res.plain.weight_norm, 2), wn_skip=size(res.skip, res.skip.weight_norm, 2))
+if target == "x" and any(r.diverged_at is not None for r in runs.values()):
+    md(L, "toy_identity_diverged")
+elif target == "x":
+    rms, err = res.skip.f_rms, res.plain.f_target_rms_error
+    md(L, "toy_identity", rms=dec(rms, 4), plain_err=dec(err, 4),
+       rms_reading=t(f"skip.rms_{'zero' if rms ** 2 <= cfg.threshold else 'not'}", threshold=dec(cfg.threshold, 3)),
+       compare=t(f"skip.cmp_{readings.order(err, rms, 4)}"),
+       wn_plain=dec(res.plain.weight_norm, 2), wn_skip=dec(res.skip.weight_norm, 2))
 md(L, "toy_reading")
 
 # --- The image analogy: blurred x, sharp H(x), the residual is the missing detail -----------------
 st.subheader(t("skip.image_heading"))
 md(L, "image")
 i1, i2, i3 = st.columns(3)
-source = i1.radio(t("skip.source"), ["digit", "photo", "upload"], key="sk_source", format_func=labeler("skip.source_"),
-                  horizontal=True)
+source = control(i1, P["sk_source"])
 photo, index, image = PHOTOS[0], 0, None
 if source == "digit":
-    index = whole_number(i2, t("skip.digit"), 0, 1796, 0, "sk_digit", help=t("skip.digit_help"))
+    index = control(i2, P["sk_digit"])
 elif source == "photo":
-    photo_names = {p: t(f"skip.photo_{p.split('.')[0]}") for p in PHOTOS}
-    photo = i2.selectbox(t("skip.photo"), PHOTOS, key="sk_photo", format_func=photo_names.__getitem__)
+    photo = control(i2, P["sk_photo"])
 else:
     file = i2.file_uploader(t("skip.upload"), key="sk_upload", help=t("skip.upload_help"))
-sigma = decimal_slider(i3, t("skip.sigma"), 0.0, MAX_SIGMA, 0.5, 2.0, "sk_sigma", help=t("skip.sigma_help"))
+sigma = control(i3, P["sk_sigma"])
 try:
     if source != "upload":
         with st.spinner(t("skip.loading")):
@@ -158,7 +150,10 @@ if image is not None:
     n1.metric(t("skip.m_share"), f"{dec(100 * a.share, 1)} %", help=t("skip.m_share_help"))
     n2.metric(t("skip.m_energy"), f"{dec(100 * a.energy_share, 1)} %", help=t("skip.m_energy_help"))
     n3.metric(t("skip.m_res_rms"), dec(a.residual_rms, 3), help=t("skip.m_res_rms_help"))
-    md(L, "image_result", sigma=dec(sigma, 1), share=dec(100 * a.share, 1), rest=dec(100 * (1 - a.share), 1))
+    if sigma > 0:
+        md(L, "image_result", sigma=dec(sigma, 1), share=dec(100 * a.share, 1), rest=dec(100 * (1 - a.share), 1))
+    else:  # x = H: nothing to say about a residual that is zero everywhere
+        md(L, "image_sharp")
 
 # --- The worked example: y = σ(F(x) + x) with real numbers ---------------------------------------
 st.subheader(t("skip.worked_heading"))

@@ -201,7 +201,7 @@ def test_lesson2_link_attaches_the_class_to_the_same_runs(browser, server_url):
     teacher.get_by_role("button", name=t("degradation.train", n=6), exact=True).click()
     teacher.locator("[data-testid='stDataFrame']").first.wait_for(timeout=180_000)
     teacher.wait_for_function("() => location.search.includes('run=1')", timeout=30_000)
-    teacher.get_by_text(re.compile(r"^" + re.escape(t("degradation.progress", pct=100)))).wait_for(timeout=180_000)
+    teacher.get_by_text(re.compile(r"^" + re.escape(t("live.progress", pct=100)))).wait_for(timeout=180_000)
     wait_idle(teacher)
     link = teacher.url
     assert params(link) == {"lang": "en", "e": "1", "seed": "31", "run": "1"}

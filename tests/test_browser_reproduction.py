@@ -4,6 +4,7 @@ panels and the table render in both languages. Screenshots: artifacts/screenshot
 from __future__ import annotations
 
 import pytest
+from playwright.sync_api import expect
 
 from core.training.results import ENV_VAR
 from tests.browser import free_port, start_server
@@ -35,7 +36,8 @@ def test_results_render_in_both_languages(browser, results_server):
         assert page.locator("[data-testid='stException']").count() == 0
         heading = i18n.text(lang, "degradation.repro.heading")
         page.get_by_text(heading).scroll_into_view_if_needed()
-        for key in ("chart_plain", "chart_residual"):
-            assert page.locator(".js-plotly-plot", has_text=i18n.text(lang, f"degradation.repro.{key}")).count() == 1
+        for key in ("chart_plain", "chart_residual"):  # Plotly draws after the script is idle: wait for it
+            chart = page.locator(".js-plotly-plot", has_text=i18n.text(lang, f"degradation.repro.{key}"))
+            expect(chart).to_have_count(1, timeout=60_000)
         screenshot(page, f"degradation-results-{lang}")
         page.close()

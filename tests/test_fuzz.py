@@ -16,7 +16,8 @@ from hypothesis import strategies as st
 
 from core.training.jobs import default_registry
 from tests.apptest import APP, open_page
-from ui import shell
+from ui.controls import panel
+from ui import i18n
 from ui.path import LESSONS
 
 PAGES = ["home"] + [lesson.slug for lesson in LESSONS]
@@ -84,12 +85,19 @@ def typed_numbers(low: int, high: int):
 _SPECS: dict[str, dict] = {}
 
 
+def name(c) -> str:
+    """How a number box's message names it: its declared field name, else its label (in English)."""
+    return i18n.text("en", c.name or c.label)
+
+
 def widget_spec(slug: str) -> dict:
     """The page's widgets as first drawn, with their ranges: fixed, so every example draws the same shape."""
     if slug not in _SPECS:
         at = open_page(slug, "en")
+        boxes = {c.widget_key({}): c for c in panel(slug).controls if c.kind == "number"}
         _SPECS[slug] = {
-            "numbers": {b.key: shell.NUMBER_BOUNDS[b.key] for b in at.number_input if b.key in shell.NUMBER_BOUNDS},
+            "numbers": {b.key: (boxes[b.key].low, boxes[b.key].high, name(boxes[b.key])) for b in at.number_input
+                        if b.key in boxes},
             "sliders": {s.key: (int(s.min), int(s.max)) for s in at.slider},
             "toggles": [tg.key for tg in at.toggle],
             "texts": [tx.key for tx in at.text_input],
@@ -123,9 +131,9 @@ def test_any_widget_value_runs_or_is_refused_with_a_message(slug, data):
     for key, value in numbers.items():
         if key not in present:
             continue  # a box further down that an earlier refusal stopped the page before
-        low, high, name = shell.NUMBER_BOUNDS[key]
+        low, high, box = spec["numbers"][key]
         whole = math.isfinite(value) and float(value).is_integer() and low <= value <= high
-        refused[name] = refused.get(name, 0) + (not whole)
-    for name, count in refused.items():  # two boxes may share a name (lesson 8 has two "Seed" boxes)
-        named = [m for m in shown if m.startswith(name)]
-        assert len(named) == count, (name, count, numbers, shown)
+        refused[box] = refused.get(box, 0) + (not whole)
+    for box, count in refused.items():  # two boxes may share a name (lesson 8 has two "Seed" boxes)
+        named = [m for m in shown if m.startswith(box)]
+        assert len(named) == count, (box, count, numbers, shown)

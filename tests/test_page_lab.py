@@ -45,7 +45,7 @@ def lab(lang="en", **settings):
 
 
 def jobs(at):
-    return at.session_state["_jobs_lab"] if "_jobs_lab" in at.session_state else []
+    return at.session_state["_live_lab"]["jobs"] if "_live_lab" in at.session_state else []
 
 
 def poll(at, until, timeout=90):
@@ -190,7 +190,7 @@ def test_wall_time_cap_and_queue_position(small_registry):
     at.button(key="lab_train").click().run()
     at.number_input(key="lab_seed").set_value(107).run()
     at.button(key="lab_train").click().run()  # one run at a time here: the second one waits
-    waiting = i18n.text("en", "lab.queued", name=runs.run_label(2, jobs(at)[1].task, "en"), position=1)
+    waiting = i18n.text("en", "live.queued", name=runs.run_label(2, jobs(at)[1].task, "en"), position=1)
     assert waiting in [i.value for i in at.info]
     assert ":blue[waiting: number 1 in the queue]" in statuses(at)
     poll(at, finished, timeout=60)
@@ -208,7 +208,8 @@ def test_divergence_names_the_step():
     assert snap.status == "diverged" and snap.diverged_step is not None
     assert snap.steps[-1].step < snap.diverged_step  # the blown-up window was never published
     name = runs.run_label(1, snap.task, "en")
-    assert [w.value for w in at.warning] == [i18n.text("en", "lab.diverged", name=name, step=snap.diverged_step)]
+    said = i18n.text("en", "live.diverged", name=name, step=snap.diverged_step) + " " + i18n.text("en", "live.hint_lr")
+    assert [w.value for w in at.warning] == [said]
     assert statuses(at) == [f":orange[diverged at step {snap.diverged_step}]"]
 
 
@@ -242,7 +243,7 @@ def test_stop_on_a_shared_run_freezes_it_here_and_lets_the_other_session_go_on()
     assert jobs(other) == [job] and job.snapshot().sessions == 2  # identical requests share one job
     poll(me, lambda a: len(job.snapshot().steps) >= 2)
     me.button(key="lab_stop").click().run()
-    frozen = me.session_state["_lab_frozen"][job.id]  # this session's view, as it was at Stop
+    frozen = me.session_state["_live_lab"]["frozen"][job.id]  # this session's view, as it was at Stop
     time.sleep(1.0)
     me.run()
     assert statuses(me) == [":gray[stopped]"] and list(points(me).values()) == [len(frozen.steps)]

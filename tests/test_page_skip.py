@@ -7,13 +7,14 @@ import io
 import json
 
 import numpy as np
+import pytest
 from PIL import Image
 
 from core.lessons.imaging import blur_analogy, digit_image, load_upload, photo_image
 from core.lessons.toy import ToyConfig, run_toy
 from core.lessons.worked import worked_example
 from tests.apptest import open_page
-from ui import i18n
+from ui import i18n, readings
 
 
 def metrics(at) -> dict[str, str]:
@@ -137,3 +138,95 @@ def test_worked_example_shows_every_intermediate_value():
         for v in np.concatenate([w.z1, w.h, w.F, w.pre, w.y, w.y_plain]):
             assert i18n.fmt_float(v, lang, 2).replace(",", "{,}") in tex
         assert i18n.text(lang, "skip.no_skip_tex") in tex
+
+
+# ---- Sentences with live numbers: each reading on the page where core computes it so ----
+
+def prose(at) -> str:
+    return " ".join(" ".join(m.value.split()) for m in at.markdown)
+
+
+@pytest.mark.parametrize("lang", ["en", "vi"])
+@pytest.mark.parametrize("settings, reading, compare", [
+    ({}, "zero", "more"),  # the page's defaults
+    ({"sk_depth": 1, "sk_hidden": 4}, "zero", "less"),  # the plain f gets closer to the identity than the branch to 0
+    ({"sk_hidden": 4, "sk_lr": 0.001, "sk_steps": 50}, "not", "more"),  # too little training for the branch
+])
+def test_identity_target_reads_the_runs_as_they_ended(lang, settings, reading, compare):
+    at = open_page("skip", lang)
+    at.radio(key="sk_target").set_value("x")
+    for key, value in settings.items():
+        (at.slider if key in ("sk_depth", "sk_steps") else at.select_slider)(key=key).set_value(value)
+    at.run()
+    assert not at.exception
+    cfg = ToyConfig(target="x", depth=settings.get("sk_depth", 2), hidden=settings.get("sk_hidden", 32),
+                    lr=settings.get("sk_lr", 0.02), steps=settings.get("sk_steps", 300))
+    res = run_toy(cfg)
+    rms, err = res.skip.f_rms, res.plain.f_target_rms_error
+    assert (rms ** 2 <= cfg.threshold) == (reading == "zero")
+    assert readings.order(err, rms, 4) == compare
+    text = prose(at)
+    threshold = i18n.fmt_float(cfg.threshold, lang, 3)
+    assert i18n.text(lang, f"skip.rms_{reading}", threshold=threshold) in text
+    assert i18n.text(lang, f"skip.cmp_{compare}") in text
+    assert i18n.fmt_float(rms, lang, 4) in text and i18n.fmt_float(err, lang, 4) in text
+
+
+def test_identity_target_with_a_diverged_run_says_so_instead_of_measuring():
+    at = open_page("skip", "en")
+    at.radio(key="sk_target").set_value("x")
+    at.select_slider(key="sk_lr").set_value(1.0).run()
+    res = run_toy(ToyConfig(target="x", lr=1.0))
+    assert res.plain.diverged_at is not None and res.skip.diverged_at is None  # one of the two diverged
+    text = prose(at)
+    assert "At this learning rate a run diverged" in text and "its size (root mean square" not in text
+
+
+@pytest.mark.parametrize("lang", ["en", "vi"])
+def test_no_blur_means_no_residual_and_the_page_says_so(lang):
+    at = open_page("skip", lang)
+    at.select_slider(key="sk_sigma").set_value(0.0).run()
+    a = blur_analogy(digit_image(0), 0.0)
+    assert np.abs(a.residual).max() == 0 and a.share == 1.0
+    sharp = {"en": "With no blur (σ = 0) the input *is* the sharp image", "vi": "Khi không làm mờ (σ = 0)"}[lang]
+    result = {"en": "the residual carries the remaining", "vi": "còn phần dư mang"}[lang]
+    text = prose(at)
+    assert sharp in text and result not in text
+    at.select_slider(key="sk_sigma").set_value(2.0).run()
+    text = prose(at)
+    assert sharp not in text and result in text
+
+
+def test_the_skip_usually_reaches_the_threshold_first_for_2x():
+    """toy_reading: "For H(x) = 2x the skip version usually reaches the threshold in fewer steps" (defaults)."""
+    faster = 0
+    for seed in range(10):
+        r = run_toy(ToyConfig(seed=seed))
+        a, b = r.plain.steps_to_threshold, r.skip.steps_to_threshold
+        faster += b is not None and (a is None or b < a)
+    assert faster >= 7
+
+
+def test_quiz_answers_are_what_the_toy_learns():
+    """q1: for H = 2x the branch must learn x; q2: for H = x it must learn 0 (and weight decay helps it there)."""
+    cat = i18n.catalog("en")
+    for target, q in (("2x", "q1"), ("x", "q2")):
+        res = run_toy(ToyConfig(target=target, weight_decay=1e-2 if target == "x" else 0.0))
+        x = res.x_grid
+        candidates = [2 * x, x, 0 * x] if q == "q1" else [x, 0 * x, 2 * x]  # the options, in order
+        err = [float(np.sqrt(np.mean((res.skip.f_grid - c) ** 2))) for c in candidates]
+        assert int(np.argmin(err)) == cat[f"skip.quiz.{q}.answer"], (q, err)
+        np.testing.assert_allclose(res.residual_grid, candidates[cat[f"skip.quiz.{q}.answer"]], atol=1e-6)
+
+
+def test_quiz_q3_the_residual_is_the_detail_along_edges():
+    """q3: the residual H − x is largest where H has edges, not the blurred image or the mean brightness."""
+    cat = i18n.catalog("en")
+    for image in (digit_image(0), photo_image("flower.jpg")):
+        a = blur_analogy(image, 2.0)
+        gy, gx = np.gradient(a.h)
+        edges = np.hypot(gx, gy)
+        strong, flat = edges >= np.quantile(edges, 0.8), edges <= np.quantile(edges, 0.2)
+        assert np.abs(a.residual)[strong].mean() > 3 * np.abs(a.residual)[flat].mean()
+        assert abs(a.residual.mean()) < 0.1 * np.abs(a.residual).mean() + 1e-3  # not the mean brightness
+    assert cat["skip.quiz.q3.answer"] == 1

@@ -15,9 +15,9 @@ from pathlib import Path
 import streamlit as st
 
 from core.lessons.claims import CLAIMS, GATE_BIASES, PATH
-from core.lessons.kinds import GATE_LR, gate_start
+from core.lessons.kinds import GATE_DEPTH, GATE_LR, gate_start
 from ui import i18n
-from ui.shell import lang, md
+from ui.text import lang, md
 
 FAIL = 0.20  # He et al. 2016's Table 1 marks "fail" above 20 % error (assets/reference.toml)
 
@@ -81,7 +81,7 @@ def gate_values(lang: str, entry: dict) -> dict[str, str]:
     agree_key = "gate_agree" if all_best == n * len(tags) else "gate_agree_not"
     agree = i18n.fill(i18n.sections(lang, "kinds")[agree_key], {"k": all_best, "runs": n * len(tags)})
     return {
-        "seeds": seeds_text(entry["seeds"]), "command": entry["command"],
+        "seeds": seeds_text(entry["seeds"]), "command": entry["command"], "depth": GATE_DEPTH,
         "b_default": f"{GATE_BIASES[0]:g}", "b_zero": f"{GATE_BIASES[1]:g}", "b_paper": f"{GATE_BIASES[2]:g}",
         "d_identity": _span(lang, col(d, "identity_error")), "d_gated": _span(lang, col(d, "gated_error")),
         "d_scaled": _span(lang, col(d, "scaled_error")), "d_best": count_text(lang, best(d), n),

@@ -1,7 +1,7 @@
 """Translations: UI string catalogs, lesson prose by section, and number formatting per language.
 
 Pure functions of the language; nothing here imports streamlit, so tests can check the catalogs
-without a browser. Pages get the current language from ``ui.shell.lang()``.
+without a browser. Pages get the current language from ``ui.text.lang()``.
 """
 
 from __future__ import annotations

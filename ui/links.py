@@ -1,254 +1,201 @@
-"""Which controls of each lesson travel in a link, under which short URL key, and the Lab's and
-lesson 2's runs in a link (they attach to the server's live or cached jobs, never start new ones).
+"""Links that restore a lesson: its controls in the URL under short keys (only values that differ from
+the defaults), and lesson 2's and the Lab's runs in a link (they attach to the server's live or cached
+jobs, never start new ones).
 
-The tables repeat each widget's range and default: tests/test_links.py opens every page with no
-parameters (nothing may be written: the defaults agree) and with every parameter set (the widgets
-show them: the ranges agree). A new lesson adds its entry at the end of PARAMS.
+What a control may hold, its key and its default come from its declaration (ui.controls). ``restore``
+runs before the page's widgets exist:
+
+* a URL value that did not come from us (a link just opened) is parsed and put into the widget's
+  session state, so the widget shows it; an invalid, out-of-range or unknown value is dropped and
+  named in a short notice, and the control keeps its default;
+* then every control whose value differs from its default is written back into ``st.query_params``
+  (and defaults are removed), so the address bar is always a link to what the page shows.
+
+A URL key is never read from a link twice: what we wrote last is remembered per session, and only a
+value that differs from it counts as "incoming". A missing key is never an instruction (Streamlit
+clears the query on a page change; the widget state, not the URL, is the truth then).
 """
 
 from __future__ import annotations
 
-from core.lessons.anatomy import LIMITS as ANATOMY_LIMITS
-from core.lessons.imaging import MAX_SIGMA, PHOTOS
-from core.lessons.kinds import CORRUPTIONS
-from core.models.skips import DEFAULT_GATE_BIAS
-from core.lessons.landscape import GRID_SIZES, LandscapeTask
-from core.lessons.lesion import LESION_DEFAULT_DEPTH, LESION_DEFAULT_EPOCHS
-from core.lessons.toy import TARGETS, ToyConfig
-from core.models.resnet import FAMILY
-from core.training.data import DATASETS
-from core.lessons.degradation import DEGRADATION_DEPTHS, DEGRADATION_EPOCHS
-from core.training.engine import ARCHS, BLOCK_TYPES, OPTIMIZERS, SHORTCUTS, TrainConfig
-from core.training.tasks import Limits
+import math
+from typing import Sequence
+from urllib.parse import urlencode
 
-from .runs import METRICS, X_AXES
-from .urlstate import Param, choice, flag, integer, many, text
+import streamlit as st
 
+from core.training.tasks import Task
 
-def grid(low: float, high: float, step: float) -> list[float]:
-    """The options of ui.shell.decimal_slider (the same rounding)."""
-    return [round(low + i * step, 10) for i in range(round((high - low) / step) + 1)]
+from . import training
+from .controls import lab_run, lab_run_text, panel
+from .text import t
+
+SHELL_KEYS = ("lang", "present", "embed", "embed_options")  # owned by the shell or by Streamlit
+_WRITTEN = "_url_written"  # session state: page → {url key: the text we last wrote (None: absent)}
+_RUN = "_url_run"  # session state: this run's page, what was restored, the notices shown
+_CARRY = "_url_carry"  # session state: notices to show again after ``rerun``
 
 
-_TOY = ToyConfig()
-WHY_DEPTHS = (8, 14, 20, 32, 44, 56)  # lesson 8's nets (pages/why.py)
-_LIMITS = Limits()
-FAMILY_PRESETS = {"fashion": (1, 28, 10), "imagenet": (3, 224, 1000), "cifar": (3, 32, 10)}
-_MEANS, _STDS = (0.0, 3.0, -2.0, 1.0), (1.0, 0.5, 2.0, 1.5)
-LAB_FILES = ("mnist", "fashion_mnist")
-
-# The Lab's network and training controls, in TrainConfig field order: (field, Param).
-LAB_FIELDS: tuple[tuple[str, Param], ...] = (
-    ("depth", integer("d", "lab_depth", 8, _LIMITS.max_depth, 20, step=6)),  # 6n + 2
-    ("width", integer("w", "lab_width", 1, _LIMITS.max_width, 16)),
-    ("block", choice("blk", "lab_block", BLOCK_TYPES, "basic")),
-    ("batchnorm", flag("bn", "lab_bn", True)),
-    ("skip", flag("sk", "lab_skip", True)),
-    ("shortcut", choice("sc", "lab_shortcut", SHORTCUTS, "A")),
-    ("dataset", choice("data", "lab_data", DATASETS, "digits")),
-    ("data_dir", text("dir", "lab_dir", "")),
-    ("optimizer", choice("opt", "lab_opt", OPTIMIZERS, "adam")),
-    ("lr", choice("lr", "lab_lr", (1e-4, 2e-4, 5e-4, 1e-3, 2e-3, 5e-3, 0.01, 0.02, 0.05, 0.1, 0.2, 0.5, 1.0, 2.0,
-                                   5.0, 10.0), 5e-4)),
-    ("weight_decay", choice("wd", "lab_wd", (0.0, 1e-5, 1e-4, 5e-4, 1e-3), 1e-4)),
-    ("batch_size", choice("b", "lab_batch", (32, 64, 128, 256, 512), 128)),
-    ("epochs", integer("e", "lab_epochs", 1, _LIMITS.max_epochs, 5)),
-    ("arch", choice("arch", "lab_arch", ARCHS, "resnet")),
-    ("seed", integer("seed", "lab_seed", 0, 2**31 - 1, 0)),
-)
-
-PARAMS: dict[str, tuple[Param, ...]] = {
-    "skip": (
-        choice("t", "sk_target", tuple(TARGETS), "2x"),
-        integer("seed", "sk_seed", 0, 999, 0),
-        integer("d", "sk_depth", 1, 6, _TOY.depth),
-        choice("w", "sk_hidden", (4, 8, 16, 32, 64, 128), _TOY.hidden),
-        integer("n", "sk_steps", 50, 2000, _TOY.steps, step=50),
-        choice("lr", "sk_lr", (0.001, 0.003, 0.01, 0.02, 0.05, 0.1, 0.2, 0.5, 1.0, 2.0), _TOY.lr),
-        choice("wd", "sk_wd", (0.0, 1e-4, 1e-3, 1e-2, 1e-1), 0.0),
-        choice("img", "sk_source", ("digit", "photo", "upload"), "digit"),
-        integer("i", "sk_digit", 0, 1796, 0),
-        choice("ph", "sk_photo", PHOTOS, PHOTOS[0]),
-        choice("blur", "sk_sigma", grid(0.0, MAX_SIGMA, 0.5), 2.0),
-    ),
-    "degradation": (
-        many("d", "dg_depths", (8, 14, 20, 32, 56), DEGRADATION_DEPTHS),
-        integer("e", "dg_epochs", 1, 20, DEGRADATION_EPOCHS),
-        integer("seed", "dg_seed", 0, 9999, 0),
-    ),
-    "gradients": (
-        integer("d", "gr_depth", 2, 200, 50),
-        choice("g", "gr_gain", ("1", "he", "2"), "1"),
-        choice("act", "gr_act", ("relu", "tanh"), "relu"),
-        choice("blk", "gr_kind", ("mlp", "preact"), "mlp"),
-        integer("seed", "gr_seed", 0, 999, 0),
-        choice("nd", "gr_net_depth", (8, 14, 20, 32, 56, 110), 56),
-        flag("bn", "gr_bn", True),
-    ),
-    "anatomy": (
-        choice("k", "an_kind", ("basic", "bottleneck", "preact"), "basic"),
-        flag("sk", "an_skip", True),
-        choice("sc", "an_shortcut", ("A", "B", "C"), "B"),
-        choice("s", "an_stride", (1, 2), 1),
-        integer("in", "an_in", *ANATOMY_LIMITS["inplanes"], 64),
-        integer("p", "an_planes", *ANATOMY_LIMITS["planes"], 64),
-        integer("hw", "an_size", 4, 112, 56),
-    ),
-    "batchnorm": (
-        integer("n", "bn_n", 1, 64, 8),
-        integer("hw", "bn_size", 1, 8, 4),
-        integer("c", "bn_channels", 1, 4, 3),
-        integer("seed", "bn_seed", 0, 999, 0),
-        *(choice(f"m{c + 1}", f"bn_mean_{c}", grid(-5.0, 5.0, 0.5), _MEANS[c]) for c in range(4)),
-        *(choice(f"s{c + 1}", f"bn_std_{c}", grid(0.5, 5.0, 0.1), _STDS[c]) for c in range(4)),
-        choice("g", "bn_gamma", grid(0.0, 2.0, 0.1), 1.0),
-        choice("b", "bn_beta", grid(-3.0, 3.0, 0.1), 0.0),
-        choice("eps", "bn_eps", (1e-5, 1e-3, 0.1, 1.0), 1e-5),
-        choice("mom", "bn_momentum", ("0.01", "0.05", "0.1", "0.3", "0.5", "1", "none"), "0.1"),
-        integer("tn", "bn_train_n", 2, 64, 8),
-        integer("k", "bn_batches", 5, 200, 50, step=5),
-        choice("mode", "bn_mode", ("train", "eval"), "eval"),
-        choice("shift", "bn_shift", grid(-10.0, 10.0, 0.5), 4.0),
-    ),
-    "family": (
-        integer("cb", "fa_cb", 1, 2048, 64),
-        integer("w", "fa_w", 1, 1024, 64),
-        integer("hw", "fa_size", 1, 112, 56),
-        choice("m", "fa_model", tuple(FAMILY), "resnet50"),
-        choice("in", "fa_preset", tuple(FAMILY_PRESETS), "fashion"),
-        integer("sz", "fa_sz_{fa_preset}", 1, 1024, lambda s: FAMILY_PRESETS[s.get("fa_preset", "fashion")][1],
-                depends=(("fa_preset", "fashion"),)),
-        integer("ch", "fa_ch_{fa_preset}", 1, 16, lambda s: FAMILY_PRESETS[s.get("fa_preset", "fashion")][0],
-                depends=(("fa_preset", "fashion"),)),
-    ),
-    "lab": (
-        *(p for _, p in LAB_FIELDS),
-        choice("y", "lab_metric", METRICS, "train_loss"),
-        choice("x", "lab_x", X_AXES, "step"),
-    ),
-    "why": (
-        choice("pd", "why_pdepth", (8, 14, 20, 32, 44, 56, 110), 20),
-        choice("d", "why_depth", WHY_DEPTHS, LESION_DEFAULT_DEPTH),
-        integer("e", "why_epochs", 1, 20, LESION_DEFAULT_EPOCHS),
-        integer("seed", "why_seed", 0, 9999, 0),
-        integer("k", "why_draws", 1, 10, 5),
-        choice("ld", "why_ldepth", WHY_DEPTHS, 20),
-        integer("le", "why_lepochs", 1, 20, LandscapeTask().epochs),
-        integer("ls", "why_lseed", 0, 9999, 0),
-        choice("n", "why_size", GRID_SIZES, 21),
-    ),
-    "kinds": (
-        integer("k0", "ki_k0", 1, 512, 24),
-        integer("k", "ki_k", 1, 128, 12),
-        integer("n", "ki_layers", 1, 48, 6),
-        integer("s1", "ki_seed1", 0, 9999, 0),
-        choice("b", "ki_bias", grid(-8.0, 2.0, 0.5), DEFAULT_GATE_BIAS),
-        integer("s2", "ki_seed2", 0, 9999, 0),
-        choice("c", "ki_corr", CORRUPTIONS, "noise"),
-        choice("lv", "ki_level", grid(0.1, 0.9, 0.1), lambda s: 0.3 if s.get("ki_corr", "noise") == "noise" else 0.5,
-               depends=(("ki_corr", "noise"),)),
-        integer("s3", "ki_seed3", 0, 9999, 0),
-    ),
-}
-
-# URL keys a page reads and writes itself (its runs); not flagged as unknown.
-EXTRAS: dict[str, tuple[str, ...]] = {"degradation": ("run",), "lab": ("run",)}
+def _get_all(name: str) -> list[str]:
+    return list(st.query_params.get_all(name))
 
 
-# ---- The Lab's runs in a link: "d.56~sk.0" = the fields that differ from the Lab's defaults ------
+def _same(a, b) -> bool:
+    if isinstance(a, float) or isinstance(b, float):
+        try:
+            return math.isclose(float(a), float(b), rel_tol=1e-9, abs_tol=1e-12)
+        except (TypeError, ValueError):
+            return False
+    if isinstance(a, (list, tuple)) or isinstance(b, (list, tuple)):
+        return list(a or ()) == list(b or ())
+    return a == b
 
 
-def lab_config(**fields) -> TrainConfig:
-    """The Lab's TrainConfig for these fields (the rest at the Lab's defaults), logging as the page does."""
-    values = {name: p.default for name, p in LAB_FIELDS} | fields
-    return TrainConfig(**values, log_every=10 if values["dataset"] in LAB_FILES else 1)
+def restore(slug: str, notices: Sequence[str] = ()) -> None:
+    """Restore the page's controls from a link, then write them into the URL, and show one short
+    notice naming what could not be used (``notices``: the shell's own, e.g. ``lang=xx``)."""
+    state = st.session_state
+    controls = panel(slug)
+    written: dict = state.setdefault(_WRITTEN, {}).setdefault(slug, {})
+    rejected, restored = [], []
+    for c in controls.controls:
+        key = c.widget_key(state)
+        values = _get_all(c.url)
+        raw = values[-1] if values else None
+        if raw is None or raw == written.get(c.url):
+            continue
+        try:
+            if len(values) > 1:
+                raise ValueError(raw)
+            value = c.parse(raw)
+        except (ValueError, TypeError):
+            rejected.append(f"{c.url}={raw}")
+            written[c.url] = None
+            continue
+        state[key] = value
+        restored.append(c.url)
+    known = {c.url for c in controls.controls} | set(controls.extras) | set(SHELL_KEYS)
+    for name in list(st.query_params.keys()):
+        if name not in known:
+            rejected += [f"{name}={v}" for v in _get_all(name)] or [name]
+            del st.query_params[name]
+    for c in controls.controls:
+        key = c.widget_key(state)
+        value = state[key] if key in state else c.default_for(state)
+        out = None if _same(value, c.default_for(state)) else c.fmt(value)
+        _write(c.url, out)
+        written[c.url] = out
+    carried = state.pop(_CARRY, {}) if state.get(_CARRY, {}).get("page") == slug else {}
+    state[_RUN] = {"page": slug, "restored": restored,
+                   "notices": list(notices) + carried.get("notices", []) + rejected,
+                   "missing": carried.get("missing", 0)}
+    _show(state[_RUN]["notices"], state[_RUN]["missing"])
 
 
-LAB_DEFAULT = lab_config()
+def _show(items: Sequence[str], missing: int = 0) -> None:
+    if items:
+        st.warning(t("link.invalid", items=", ".join(f"`{i}`" for i in items)), icon=":material/link_off:")
+    if missing:
+        st.info(t("link.runs_missing", n=missing), icon=":material/history:")
 
 
-def run_text(cfg: TrainConfig) -> str:
-    """A Lab run as URL text: its fields that differ from the Lab's defaults, "key.value" joined by
-    "~" ("base" when it has none). The data folder, which may hold anything, always comes last."""
-    fields = sorted(LAB_FIELDS, key=lambda f: f[0] == "data_dir")
-    parts = [f"{p.url}.{p.fmt(getattr(cfg, name))}" for name, p in fields
-             if getattr(cfg, name) != getattr(LAB_DEFAULT, name)]
-    return "~".join(parts) or "base"
+def notice(items: Sequence[str] = (), missing: int = 0) -> None:
+    """A page's own notice about its link (a run that is not valid, runs no longer on the server),
+    shown now and remembered, so a ``rerun`` shows it again."""
+    run = st.session_state.setdefault(_RUN, {"page": "", "notices": [], "missing": 0})
+    run["notices"] = run.get("notices", []) + list(items)
+    run["missing"] = run.get("missing", 0) + missing
+    _show(items, missing)
 
 
-def run_config(value: str) -> TrainConfig:
-    """The TrainConfig a ``run_text`` describes; ValueError when it is not one (unknown key, bad value)."""
-    by_url = {p.url: (name, p) for name, p in LAB_FIELDS}
-    if not value:
-        raise ValueError(value)
-    fields = {}
-    rest = "" if value == "base" else value
-    while rest:
-        key, dot, rest = rest.partition(".")
-        if not dot or key not in by_url or by_url[key][0] in fields:
-            raise ValueError(value)
-        raw, rest = (rest, "") if key == "dir" else rest.partition("~")[::2]
-        name, p = by_url[key]
-        fields[name] = p.parse(raw)
-    return lab_config(**fields)
+def rerun() -> None:
+    """Rerun the page (e.g. after attaching a link's runs, so buttons that depend on them show),
+    keeping this run's link notices for the next run to show."""
+    run = st.session_state.get(_RUN, {})
+    st.session_state[_CARRY] = {"page": run.get("page", ""), "notices": run.get("notices", []),
+                                "missing": run.get("missing", 0)}
+    st.rerun()
 
 
-# ---- Runs in a link, seen from a page (Streamlit) ------------------------------------------------
+def _write(name: str, value: str | list[str] | None) -> None:
+    current = _get_all(name)
+    wanted = [] if value is None else [value] if isinstance(value, str) else list(value)
+    if current == wanted:
+        return
+    if not wanted:
+        del st.query_params[name]
+    else:
+        st.query_params[name] = wanted if len(wanted) > 1 else wanted[0]
+
+
+def restored() -> list[str]:
+    """The URL keys this run took from a link (empty on an ordinary rerun)."""
+    return list(st.session_state.get(_RUN, {}).get("restored", ()))
+
+
+def _written() -> dict:
+    page = st.session_state.get(_RUN, {}).get("page", "")
+    return st.session_state.setdefault(_WRITTEN, {}).setdefault(page, {})
+
+
+def incoming(name: str) -> list[str] | None:
+    """The values of URL key ``name`` when they came from a link (not written by this session),
+    else None. Marks them as seen: a page acts on a link once."""
+    written, values = _written(), _get_all(name)
+    if not values or values == written.get(name):
+        return None
+    written[name] = values
+    return values
+
+
+def put(name: str, values: str | Sequence[str] | None) -> None:
+    """Write a page's own URL key (``None`` or ``[]``: remove it)."""
+    wanted = [] if values is None else [values] if isinstance(values, str) else list(values)
+    _write(name, wanted or None)
+    _written()[name] = wanted
+
+
+def query_string(drop: Sequence[str] = ("present",)) -> str:
+    """The current query as URL text, without ``drop`` (a student's copy of the instructor's link
+    should not open in presenter view)."""
+    return urlencode([(k, v) for k in st.query_params.keys() if k not in drop for v in _get_all(k)])
+
+
+# ---- Runs in a link ------------------------------------------------------------------------------------
 
 LIVE_OR_CACHED = ("queued", "running", "done", "diverged")
 
 
-def available(configs) -> list[bool]:
-    """For each config: does the server have its job queued, running or cached (so attaching to it
+def available(tasks: Sequence[Task]) -> list[bool]:
+    """For each task: does the server have its job queued, running or cached (so attaching to it
     costs no new computation)?"""
-    from . import training
-
     status = {j.task: j.snapshot().status for j in training.registry().jobs()}
-    return [status.get(c) in LIVE_OR_CACHED for c in configs]
+    return [status.get(task) in LIVE_OR_CACHED for task in tasks]
 
 
-def lesson_runs(key: str, configs) -> None:
+def lesson_runs(key: str, tasks: Sequence[Task]) -> None:
     """Lesson 2: ``run=1`` in the URL while the session shows exactly the runs of its controls.
     Opening such a link attaches to those runs when the server has every one of them, live or cached
     (``training.add``: the same job, no new computation); otherwise Train starts them as usual."""
-    from . import training, urlstate
-    from .shell import link_notice
-
-    configs = list(configs)
-    wanted = urlstate.incoming("run")
+    tasks = list(tasks)
+    wanted = incoming("run")
     if wanted is not None and not training.jobs(key):
         if wanted != ["1"]:
-            link_notice([f"run={v}" for v in wanted])
-        elif all(available(configs)):
-            for cfg in configs:
-                training.add(key, cfg)
-            urlstate.rerun()  # so the page's Stop and CSV buttons, drawn above, show the runs
+            notice([f"run={v}" for v in wanted])
+        elif all(available(tasks)):
+            for task in tasks:
+                training.add(key, task)
+            rerun()  # so the page's Stop and CSV buttons, drawn above, show the runs
         else:
-            link_notice([], missing=len(configs) - sum(available(configs)))
-    urlstate.put("run", "1" if [j.task for j in training.jobs(key)] == configs else None)
+            notice([], missing=len(tasks) - sum(available(tasks)))
+    put("run", "1" if [j.task for j in training.jobs(key)] == tasks else None)
 
 
-def lab_run_text(number: int, cfg: TrainConfig) -> str:
-    """A Lab run in a link, its legend number first: "n.2~d.56~sk.0"."""
-    diff = run_text(cfg)
-    return f"n.{number}" + ("" if diff == "base" else f"~{diff}")
-
-
-def lab_run(value: str) -> tuple[int, TrainConfig]:
-    head, _, rest = value.partition("~")
-    if not head.startswith("n.") or not head[2:].isdigit() or not 1 <= int(head[2:]) <= 999:
-        raise ValueError(value)
-    return int(head[2:]), run_config(rest or "base")
-
-
-def lab_runs(key: str, numbers: dict, limit: int) -> None:
+def lab_runs(key: str, limit: int) -> None:
     """The Lab: every run of the session in the URL (``run=n.1~…&run=n.2~…``). Opening a link adds
     the runs the server still has, live or cached, under their numbers (``training.add``: the same
     jobs); it never starts one."""
-    from . import training, urlstate
-    from .shell import link_notice
-
-    wanted = urlstate.incoming("run")
+    wanted = incoming("run")
     if wanted is not None and not training.jobs(key):
         bad, runs = [], []
         for value in wanted[:limit]:
@@ -257,10 +204,10 @@ def lab_runs(key: str, numbers: dict, limit: int) -> None:
             except ValueError:
                 bad.append(f"run={value}")
         here = available([cfg for _, cfg in runs])
-        link_notice(bad + [f"run={v}" for v in wanted[limit:]], missing=len(runs) - sum(here))
+        notice(bad + [f"run={v}" for v in wanted[limit:]], missing=len(runs) - sum(here))
         for (number, cfg), ok in zip(runs, here):
             if ok and cfg not in [j.task for j in training.jobs(key)]:
-                numbers[training.add(key, cfg).id] = number
+                training.add(key, cfg, number)
         if any(here):
-            urlstate.rerun()  # so the page's Stop and CSV buttons, drawn above, show the runs
-    urlstate.put("run", [lab_run_text(numbers.get(j.id, 0), j.task) for j in training.jobs(key)])
+            rerun()  # so the page's Stop and CSV buttons, drawn above, show the runs
+    put("run", [lab_run_text(training.number(key, j), j.task) for j in training.jobs(key)])

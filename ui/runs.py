@@ -37,6 +37,11 @@ def number(x: float, lang: str) -> str:
     return i18n.fmt_sci(x, lang, digits)
 
 
+def train_config(snap: JobSnapshot) -> TrainConfig:
+    """The TrainConfig of a run, also when its task wraps one (lesson 7's DenseReuseTask)."""
+    return getattr(snap.task, "config", snap.task)
+
+
 def net_name(cfg: TrainConfig, lang: str) -> str:
     """"ResNet-20" or "Plain-20" (the plain word translated)."""
     if cfg.arch in ("densenet", "gated", "scaled") and (cfg.skip or cfg.arch == "densenet"):  # lesson 7
@@ -158,9 +163,3 @@ def error_params(params: dict, lang: str) -> dict[str, str]:
     if "reason" in out and f"error.idx.{out['reason']}" in cat:
         out["reason"] = i18n.text(lang, f"error.idx.{out['reason']}", **out)
     return out
-
-
-def jobs_csv(jobs) -> str:
-    """The CSV of ``jobs`` numbered 1, 2, … in order, from their snapshots at call time (a download
-    button calls it when clicked)."""
-    return to_csv(csv_rows([(i, job.snapshot()) for i, job in enumerate(jobs, start=1)]))

@@ -1,4 +1,5 @@
-"""Training jobs seen from a page: the process-wide registry, this session's jobs, live polling.
+"""Live training seen from a page: the process-wide registry, this session's jobs, live polling, and
+what every live lesson shows around its charts (Train/Stop, progress, queue places, failures).
 
 Training runs in core.training's worker processes; a page only submits tasks, keeps the returned
 Job objects in its session state, and redraws their snapshots inside a fragment that reruns while
@@ -11,6 +12,7 @@ a sweeper thread, so a run nobody watches stops within ``GONE_SECONDS`` + ``SWEE
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import os
 import threading
@@ -25,8 +27,10 @@ from streamlit.runtime.scriptrunner import get_script_run_ctx
 
 from core.errors import CoreError
 from core.training.jobs import Job, JobRegistry, JobSnapshot, default_registry
+from core.training.tasks import Task
 
-from .shell import num, show_error, t
+from . import runs
+from .text import error_text, num, show_error, t
 
 POLL_SECONDS = float(os.environ.get("RESIDUAL_LAB_POLL", "0.8"))  # ≥ 1 redraw a second; measured: see bench/classroom_load.py
 GONE_SECONDS = 15.0  # a session disconnected this long (not a brief network blip) has left
@@ -90,26 +94,41 @@ def session_id() -> str:
     return st.session_state["_session_id"]
 
 
-def start(key: str, configs: Sequence) -> list[Job]:
-    """Submit ``configs`` (tasks) for this session under ``key`` (replacing what it had there).
+def _state(key: str) -> dict:
+    """This session's live state under ``key``: its jobs in order, their run numbers, and the
+    snapshots frozen at this session's Stop (runs that other sessions still train)."""
+    return st.session_state.setdefault(f"_live_{key}", {"jobs": [], "numbers": {}, "frozen": {}})
 
-    Raises CoreError (over a limit, queue full): the page shows it with ``show_error``.
+
+def start(key: str, tasks: Sequence[Task]) -> list[Job]:
+    """Submit ``tasks`` for this session under ``key``, replacing what it had there.
+
+    Raises CoreError (over a limit, queue full): ``run_buttons`` shows it.
     """
     stop(key)
     reg, sid = registry(), session_id()
-    jobs = [reg.submit(c, sid) for c in configs]
-    st.session_state[f"_jobs_{key}"] = jobs
-    first_records(jobs)
-    return jobs
+    jobs_ = [reg.submit(task, sid) for task in tasks]
+    for job in jobs_:
+        _keep(key, job)
+    first_records(jobs_)
+    return jobs_
 
 
-def first_records(jobs: Sequence[Job], timeout: float = FIRST_WAIT) -> None:
+def _keep(key: str, job: Job, number: int | None = None) -> None:
+    state = _state(key)
+    if job not in state["jobs"]:
+        state["jobs"].append(job)
+        state["numbers"][job.id] = number or max(state["numbers"].values(), default=0) + 1
+    state["frozen"].pop(job.id, None)  # asked for again: watch it live
+
+
+def first_records(jobs_: Sequence[Job], timeout: float = FIRST_WAIT) -> None:
     """Right after a click, wait (≤ ``timeout``) until some job has sent a record, so the click's
     own run already draws the first point instead of waiting for the next poll."""
     end = time.monotonic() + timeout
 
     def ready() -> bool:
-        snaps = [j.snapshot() for j in jobs]
+        snaps = [j.snapshot() for j in jobs_]
         return (any(s.steps or s.task_progress or s.finished for s in snaps)
                 or all(s.status == "queued" for s in snaps))  # nothing will arrive soon
 
@@ -117,30 +136,65 @@ def first_records(jobs: Sequence[Job], timeout: float = FIRST_WAIT) -> None:
         time.sleep(0.03)
 
 
-def add(key: str, config) -> Job:
-    """Add one run to the session's jobs under ``key``, keeping the others (the Lab's overlay)."""
-    job = registry().submit(config, session_id())
-    jobs = [j for j in st.session_state.get(f"_jobs_{key}", []) if j is not job]
-    st.session_state[f"_jobs_{key}"] = jobs + [job]
+def add(key: str, task: Task, number: int | None = None) -> Job:
+    """Add one run to the session's jobs under ``key``, keeping the others (the Lab's overlay); it
+    gets the next run number, or ``number`` (a link's). Raises CoreError like ``start``."""
+    job = registry().submit(task, session_id())
+    _keep(key, job, number)
     first_records([job])
     return job
 
 
 def jobs(key: str) -> list[Job]:
-    return list(st.session_state.get(f"_jobs_{key}", []))
+    return list(_state(key)["jobs"])
+
+
+def number(key: str, job: Job | JobSnapshot) -> int:
+    """The run's number in this session's list under ``key`` (1, 2, …: the Lab's legend)."""
+    return _state(key)["numbers"].get(job.id, 0)
+
+
+def snapshot(key: str, job: Job) -> JobSnapshot:
+    """This session's view of a job: frozen at this session's Stop when others still train it."""
+    return _state(key)["frozen"].get(job.id) or job.snapshot()
+
+
+def snapshots(key: str) -> list[JobSnapshot]:
+    return [snapshot(key, j) for j in jobs(key)]
+
+
+def csv_of(key: str) -> Callable[[], str]:
+    """The session's runs under ``key`` as CSV (ui.runs.to_csv), their records read when called: a
+    download button calls it when clicked, in another thread, where session state is out of reach."""
+    state = _state(key)
+    entries = [(state["numbers"].get(j.id, 0), j, state["frozen"].get(j.id)) for j in state["jobs"]]
+    return lambda: runs.to_csv(runs.csv_rows([(n, frozen or j.snapshot()) for n, j, frozen in entries]))
 
 
 def remove(key: str, job: Job) -> None:
     """Drop one run from the session's list; it stops if no other session watches it."""
     registry().detach(session_id(), job)
-    st.session_state[f"_jobs_{key}"] = [j for j in jobs(key) if j is not job]
+    state = _state(key)
+    state["jobs"] = [j for j in state["jobs"] if j is not job]
+    state["numbers"].pop(job.id, None)
+    state["frozen"].pop(job.id, None)
 
 
 def stop(key: str) -> None:
-    """Detach this session from its jobs under ``key``; a job nobody else watches stops."""
+    """Detach this session from its jobs under ``key``, and forget them; a job nobody else watches stops."""
     for job in jobs(key):
         registry().detach(session_id(), job)
-    st.session_state.pop(f"_jobs_{key}", None)
+    st.session_state.pop(f"_live_{key}", None)
+
+
+def halt(key: str) -> None:
+    """Stop, keeping the runs on screen: a run nobody else watches ends; one that other sessions
+    still train is frozen, for this session only, at what it showed ("stopped")."""
+    for job in jobs(key):
+        registry().detach(session_id(), job)
+        snap = job.snapshot()
+        if not snap.finished and snap.sessions:
+            _state(key)["frozen"][job.id] = dataclasses.replace(snap, status="stopped", position=0)
 
 
 # ---- Built once, handed to every watcher ------------------------------------------------------------
@@ -175,16 +229,15 @@ def versions(snaps: Sequence[JobSnapshot]) -> tuple:
 
 
 def live(key: str, draw: Callable[[list[JobSnapshot]], None], every: float = POLL_SECONDS) -> None:
-    """Draw the snapshots of the session's jobs under ``key``; redraw every ``every`` seconds while
-    any job is unfinished, then once more as a full run so the polling ends."""
-    current = jobs(key)
-    if not current:
+    """Draw this session's snapshots under ``key``; redraw every ``every`` seconds while any job is
+    unfinished, then once more as a full run so the polling ends."""
+    if not jobs(key):
         return
-    running = any(not j.snapshot().finished for j in current)
+    running = any(not s.finished for s in snapshots(key))
 
     @st.fragment(run_every=every if running else None)
     def panel():
-        snaps = [j.snapshot() for j in jobs(key)]
+        snaps = snapshots(key)
         draw(snaps)
         if running and all(s.finished for s in snaps):
             st.rerun()  # a full run redefines the fragment without polling
@@ -194,28 +247,38 @@ def live(key: str, draw: Callable[[list[JobSnapshot]], None], every: float = POL
 
 # ---- What every live lesson shows around its charts ----------------------------------------------
 
-def run_buttons(start_col, stop_col, key: str, label: str, tasks: Callable[[], Sequence], stop_label: str, *,
+def run_buttons(start_col, stop_col, key: str, label: str, tasks: Callable[[], Sequence[Task]], stop_label: str, *,
                 start_key: str, stop_key: str, disabled: bool = False) -> None:
     """The primary Train button (submits ``tasks()`` under ``key``; a refused request becomes a
-    translated message) and, while the session has jobs there, Stop."""
-    if start_col.button(label, type="primary", key=start_key, disabled=disabled):
+    translated message) and, while the session has unfinished jobs there, Stop (``halt``: the runs
+    stay on screen as they were)."""
+    if start_col.button(label, type="primary", key=start_key, disabled=disabled, icon=":material/play_arrow:"):
         try:
             start(key, tasks())
         except CoreError as err:
             show_error(err)
-    if jobs(key) and stop_col.button(stop_label, key=stop_key):
-        stop(key)
+    if any(not s.finished for s in snapshots(key)) and stop_col.button(stop_label, key=stop_key, icon=":material/stop:"):
+        halt(key)
 
 
-def status_lines(snaps: Sequence[JobSnapshot], name: Callable[[JobSnapshot], str], prefix: str) -> None:
-    """One progress bar for ``snaps`` together, then a line per run that waits in the queue (with its
-    place), diverged (with the step) or failed. Texts: ``<prefix>.progress``, ``.queued``, ``.diverged``."""
+def status_lines(snaps: Sequence[JobSnapshot], name: Callable[[JobSnapshot], str], hint: str = "") -> None:
+    """What every live lesson says about its runs: one progress bar for all of them (100 % once every
+    run is done; with the task's stage, for tasks that report one), then a line per run that waits in
+    the queue (with its place), diverged (with the step; ``hint`` says what to change), was stopped
+    before the end, or failed (with the reason: a time limit, missing data, a lost worker…)."""
     progress = sum(s.progress for s in snaps) / len(snaps)
-    st.progress(progress, text=t(f"{prefix}.progress", pct=round(100 * progress)))
+    stage = next((s.task_progress.stage for s in snaps if not s.finished and s.task_progress and s.task_progress.stage),
+                 "")
+    text = t("live.stage", stage=t(f"live.stage_{stage}"), pct=round(100 * progress)) if stage else \
+        t("live.progress", pct=round(100 * progress))
+    st.progress(progress, text=text)
     for s in snaps:
         if s.status == "queued":
-            st.caption(t(f"{prefix}.queued", name=name(s), position=s.position))
+            st.info(t("live.queued", name=name(s), position=s.position), icon=":material/hourglass_top:")
         elif s.status == "diverged":
-            st.warning(t(f"{prefix}.diverged", name=name(s), step=num(s.diverged_step)))
+            st.warning(" ".join(filter(None, (t("live.diverged", name=name(s), step=num(s.diverged_step)), hint))),
+                       icon=":material/warning:")
         elif s.error is not None:
-            show_error(s.error)
+            st.error(t("live.failed", name=name(s), message=error_text(s.error)), icon=":material/error:")
+        elif s.status == "stopped":
+            st.caption(t("live.stopped", name=name(s)))

@@ -33,6 +33,7 @@ class BlockReport:
     params: int  # all parameters of the block
     shortcut_params: int  # parameters on the skip path (0 for identity and option A)
     bias_params_saved: int  # what conv biases would add; BN's β makes them redundant
+    bias_before_bn: int  # the part of it on convs whose output goes straight into a BatchNorm (all but pre-activation)
     bn_params: int
     shortcut_kind: str  # "none" (plain), "identity", "A", "B" or "C"
     source: str  # the source code of the class that runs
@@ -75,7 +76,22 @@ def inspect_block(spec: BlockSpec) -> BlockReport:
         params=sum(p.numel() for p in block.parameters()),
         shortcut_params=sum(p.numel() for p in ds.parameters()) if ds is not None else 0,
         bias_params_saved=sum(c.out_channels for c in convs),
+        bias_before_bn=_bias_before_bn(block, nodes, edges),
         bn_params=sum(p.numel() for b in bns for p in b.parameters()),
         shortcut_kind=kind,
         source=inspect.getsource(type(block)),
     )
+
+
+def _bias_before_bn(block: nn.Module, nodes, edges) -> int:
+    """Output channels of the convolutions whose every consumer in the traced graph is a BatchNorm2d."""
+    modules = dict(block.named_modules())
+    kind = {n.name: modules.get(n.target) if n.op == "module" else None for n in nodes}
+    total = 0
+    for n in nodes:
+        m = kind[n.name]
+        if isinstance(m, nn.Conv2d):
+            users = [kind[e.dst] for e in edges if e.src == n.name]
+            if users and all(isinstance(u, nn.BatchNorm2d) for u in users):
+                total += m.out_channels
+    return total

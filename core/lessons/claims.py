@@ -23,7 +23,7 @@ import torch
 
 from core.lessons.degradation import degradation_configs, degradation_holds
 from core.lessons.kinds import DenoiseTask, DenseReuseTask, concat_configs, gate_configs
-from core.lessons.landscape import LandscapeResult, LandscapeTask
+from core.lessons.landscape import LandscapeResult, LandscapeTask, roughness_verdict
 from core.lessons.lesion import LesionTask, summarize
 from core.models.skips import DEFAULT_GATE_BIAS
 from core.training.jobs import JobRegistry, JobSnapshot
@@ -81,8 +81,9 @@ def _lesion(snaps):
 # ---- Lesson 8: the smoother landscape ---------------------------------------------------------------
 
 def smoother(result: LandscapeResult) -> bool:
-    """The page's verdict_smoother branch: the residual net's basin has the smaller non-convex share."""
-    return result.residual.nonconvex < result.plain.nonconvex
+    """The page's verdict_smoother branch: the residual net's basin has the smaller non-convex share,
+    compared at the digits the page shows (core.lessons.landscape.roughness_verdict)."""
+    return roughness_verdict(result.plain.nonconvex, result.residual.nonconvex) == "smoother"
 
 
 def _landscape(snaps):

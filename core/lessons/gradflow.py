@@ -14,6 +14,7 @@ from core.models.blocks import PreActBlock
 from core.errors import BadChoice, BadShape, BatchNormOneValue, OutOfRange
 from core.models.resnet import CifarResNet, check_input, cifar_blocks_per_stage, cifar_resnet
 from core.models.units import layer_grad_norms
+from core.training.engine import TrainConfig
 
 
 # ---- Lesson 3: ∂y/∂x = ∂F/∂x + I, Jacobian products through depth, plain vs residual at init ----
@@ -261,3 +262,10 @@ def compare_grad_norms(
         ratio(plain.max(), plain.min()), ratio(res.max(), res.min()),
         ratio(plain[0], plain[-2]), ratio(res[0], res[-2]),
     )
+
+
+def training_configs(depth: int, batchnorm: bool = True, epochs: int = 2) -> list[TrainConfig]:
+    """Lesson 3's live pair: a plain and a residual net of ``depth`` (engine defaults otherwise),
+    logging every 2nd step so the per-unit gradient norms are drawn often."""
+    base = TrainConfig(depth=depth, batchnorm=batchnorm, epochs=epochs, log_every=2)
+    return [base.replace(skip=False), base.replace(skip=True)]

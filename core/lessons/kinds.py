@@ -4,7 +4,9 @@
   measured on the real modules; DenseNet-121 vs ResNet-50;
 - the live comparisons as engine configs (DenseNet / ResNet / plain; identity / gated / scaled);
 - tasks for the job engine: ``DenseReuseTask`` (train a DenseNet, then Huang et al.'s feature-reuse
-  map) and ``DenoiseTask`` (a small encoder–decoder with or without long skips restores digits).
+  map) and ``DenoiseTask`` (a small encoder–decoder with or without long skips restores digits);
+- which sentence of the lesson is true for a live number (``trend``, ``gate_lean``, ``reuse_moved``,
+  ``long_reading``): the page picks a section by these, never a sentence that presumes a direction.
 """
 
 from __future__ import annotations
@@ -283,6 +285,58 @@ def _predict(model: nn.Module, x: torch.Tensor) -> torch.Tensor:
     out = model(x)
     model.train()
     return out
+
+
+# ---- Which sentence is true: small readings of live numbers ---------------------------------------
+
+SAME = 0.05  # a ratio within 5 % of 1 reads as "about the same"
+REUSE_MOVED = 0.25  # a reuse map whose cells all moved less than this from initialisation is "still near its start"
+
+
+def trend(ratio: float, tol: float = SAME) -> str:
+    """How a ratio reads: "up" (above 1 + tol), "down" (below 1 − tol) or "same"."""
+    if ratio > 1 + tol:
+        return "up"
+    return "down" if ratio < 1 - tol else "same"
+
+
+def gate_lean(alpha: float) -> str:
+    """What a gate starting at α mostly lets through: "x" (α < ½), "f" (α > ½) or "half"."""
+    return "x" if alpha < 0.5 else "f" if alpha > 0.5 else "half"
+
+
+def decimals(x: float, significant: int = 2, least: int = 3) -> int:
+    """Decimals that show ``significant`` digits of 0 < x < 1, at least ``least``: σ(−8) is 0.00034, not 0.000."""
+    return max(least, significant - 1 - math.floor(math.log10(abs(x)))) if x else least
+
+
+def reuse_moved(change: float) -> str:
+    """"little" if no cell of the reuse map moved REUSE_MOVED or more from initialisation, else "some"."""
+    return "little" if change < REUSE_MOVED else "some"
+
+
+@dataclass(frozen=True)
+class LongReading:
+    """What a with / without long skips pair of runs shows, as ratios without ÷ with."""
+
+    ratio: float  # test MSE
+    coarse: float  # its coarse part (2×2-block averages)
+    detail: float  # its fine-detail part (within 2×2 blocks)
+    overall: str  # trend(ratio): "up" = worse without long skips
+    coarse_trend: str
+    detail_trend: str
+    gain: str  # where the long skips helped more: "detail", "coarse", "even", or "none" (neither part lower)
+
+
+def long_reading(with_skips: DenoiseResult, without: DenoiseResult) -> LongReading:
+    """Read a denoising pair: how much larger each error is without long skips, and which part they help more."""
+    ratio, coarse, detail = (getattr(without, f) / getattr(with_skips, f)
+                             for f in ("test_mse", "coarse_mse", "detail_mse"))
+    if "up" not in (trend(coarse), trend(detail)):
+        gain = "none"
+    else:
+        gain = {"up": "detail", "down": "coarse", "same": "even"}[trend(detail / coarse)]
+    return LongReading(ratio, coarse, detail, trend(ratio), trend(coarse), trend(detail), gain)
 
 
 def _check(name: str, value, low, high) -> None:

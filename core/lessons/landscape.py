@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import threading
 import time
+from functools import lru_cache
 from dataclasses import dataclass
 from typing import Callable
 
@@ -134,6 +135,34 @@ def nonconvex_share(surface: np.ndarray, step: float, level: float = BASIN_LOSS)
 def basin_share(surface: np.ndarray, level: float = BASIN_LOSS) -> float:
     """Share of the grid whose loss is below ``level``: how wide the basin around θ* is."""
     return float(np.mean(surface < level))
+
+
+def roughness_verdict(plain: float, residual: float, digits: int = 3) -> str:
+    """"smoother", "same" or "rougher": the residual net's share of non-convex basin points against the
+    plain net's, compared at the ``digits`` the page shows (0.1 % for 3), so that the verdict never
+    contradicts the two numbers printed beside it."""
+    p, r = round(plain, digits), round(residual, digits)
+    return "smoother" if r < p else "same" if r == p else "rougher"
+
+
+def basin_extent(plain_basin: float, residual_basin: float) -> str:
+    """"all" when the whole grid lies in both nets' basins (nothing outside it to describe), else "part"."""
+    return "all" if min(plain_basin, residual_basin) == 1.0 else "part"
+
+
+def next_try(depth: int, max_depth: int) -> str:
+    """What a run that did not show the paper's difference suggests: "deeper" below the largest depth, else "seed"."""
+    return "deeper" if depth < max_depth else "seed"
+
+
+@lru_cache(maxsize=None)
+def parameter_count(depth: int, width: int = TrainConfig.width) -> int:
+    """Parameters of the lesson's net of ``depth`` (8×8 digits, 10 classes), built on the meta device."""
+    from core.models.resnet import cifar_resnet
+
+    with torch.device("meta"):
+        model = cifar_resnet(depth, 10, 1, True, "A", "basic", True, width)
+    return sum(p.numel() for p in model.parameters())
 
 
 def hessian_extremes(model: nn.Module, x: torch.Tensor, y: torch.Tensor, iters: int = 20,

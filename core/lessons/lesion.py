@@ -31,6 +31,10 @@ from core.training.trained import Stopped, check_stop, train_plain_and_residual
 STAGES = ("layer1", "layer2", "layer3")
 LESION_DEFAULT_DEPTH = 20  # see LesionTask: both nets fit the training digits at this depth in 8 epochs
 LESION_DEFAULT_EPOCHS = 8
+LESION_MAX_EPOCHS = 20  # the page's epochs box
+# A net whose intact accuracy is within this of chance has learned too little for its deletions to
+# say much (the page then says so, and suggests what to change: untrained_advice).
+UNTRAINED_MARGIN = 0.2
 
 
 class Bypass(nn.Module):
@@ -50,9 +54,17 @@ def bypass(block: nn.Module) -> Bypass:
     """What is left of ``block`` once it is deleted (residual: its shortcut; plain: the same-shape map)."""
     if not isinstance(block, (BasicBlock, PreActBlock)):
         raise TypeError(f"cannot delete a {type(block).__name__}")
-    relu = isinstance(block, BasicBlock)  # a basic block ends with a ReLU after the addition
     if block.skip:
-        return Bypass(block.downsample, relu)
+        return Bypass(block.downsample, isinstance(block, BasicBlock))
+    return parameter_free_map(block)
+
+
+def parameter_free_map(block: nn.Module) -> Bypass:
+    """The map of ``block``'s input to its output shape with no weights: the identity, or option A's
+    subsample + zero-pad where the shape changes (then the ReLU of a basic block)."""
+    if not isinstance(block, (BasicBlock, PreActBlock)):
+        raise TypeError(f"cannot map around a {type(block).__name__}")
+    relu = isinstance(block, BasicBlock)  # a basic block ends with a ReLU after the addition
     c_in, c_out, stride = block.conv1.in_channels, block.conv2.out_channels, block.stride
     same = stride == 1 and c_in == c_out
     return Bypass(None if same else ZeroPadShortcut(c_in, c_out, stride), relu)
@@ -99,6 +111,35 @@ def random_deletions(n: int, draws: int, seed: int) -> list[list[frozenset[int]]
     return out
 
 
+@torch.no_grad()
+def carried_similarity(model: CifarResNet, x: torch.Tensor) -> np.ndarray:
+    """(n, n): row j = the output of block j + 1, column i = representation i (0 = the stem's output, i =
+    block i's) carried there; the mean cosine similarity over the images of ``x``; NaN where i > j."""
+    model.eval()
+    h = model.relu(model.bn1(model.conv1(x)))  # the stem's output (N, w, H, W)
+    chain = [b for _, b in blocks(model)]
+    sources, outputs = [h], []
+    for block in chain:
+        h = block(h)
+        outputs.append(h)
+        sources.append(h)
+    n = len(chain)
+    sim = np.full((n, n), np.nan)  # the last block's output is no earlier output of any block: no column
+    units = [F.normalize(o.flatten(1), dim=1) for o in outputs]  # (N, D_j), each image's map of norm 1
+    for i in range(n):  # representation i is carried through blocks i + 1 … n
+        carried, unit = sources[i], None
+        nonneg = bool((carried >= 0).all())
+        for j in range(i, n):
+            step = parameter_free_map(chain[j])
+            # An identity map (then a ReLU on values that are ≥ 0 already) changes nothing: skip its work.
+            if step.shortcut is not None or (step.relu and not nonneg):
+                carried, unit, nonneg = step(carried), None, nonneg or step.relu
+            if unit is None:
+                unit = F.normalize(carried.flatten(1), dim=1)  # now the shape of block j + 1's output
+            sim[j, i] = float((units[j] * unit).sum(1).mean())  # the mean cosine similarity over the images
+    return sim
+
+
 @dataclass(frozen=True)
 class NetLesion:
     model: str  # "Plain-20", "ResNet-20"
@@ -106,11 +147,13 @@ class NetLesion:
     intact: float  # test accuracy with every block
     single: np.ndarray  # (n,) test accuracy with block i deleted
     multi: np.ndarray  # (n, draws) test accuracy with k = 1…n random blocks deleted
+    carried: np.ndarray  # (n, n) feature reuse: carried_similarity on the test digits (core.lessons.reuse reads it)
 
 
 @dataclass(frozen=True)
 class LesionResult:
     depth: int
+    epochs: int
     blocks: tuple[str, ...]  # names "stage.index"
     downsampling: tuple[bool, ...]  # the blocks that change the shape
     plain: NetLesion
@@ -186,11 +229,11 @@ class LesionTask:
             except Stopped as why:
                 return Outcome(str(why), 0)
             results.append(NetLesion(got.model.name, got.final.train_error if got.final else float("nan"),
-                                     intact, single, multi))
+                                     intact, single, multi, carried_similarity(got.model, data.x_test)))
         model = nets[1].model
         chance = float(torch.bincount(data.y_test).max()) / len(data.y_test)
-        emit(Result(LesionResult(self.depth, tuple(name for name, _ in blocks(model)), tuple(downsampling(model)),
-                                 results[0], results[1], chance, len(data.y_test))))
+        emit(Result(LesionResult(self.depth, self.epochs, tuple(name for name, _ in blocks(model)),
+                                 tuple(downsampling(model)), results[0], results[1], chance, len(data.y_test))))
         return Outcome("done", 0)
 
 
@@ -213,3 +256,23 @@ def summarize(result: LesionResult, net: NetLesion) -> LesionSummary:
     below = [k + 1 for k, m in enumerate(means) if m < net.intact / 2]
     return LesionSummary(net.intact, float(np.median(net.single)), float(net.single[worst]), result.blocks[worst],
                          float(net.single[keep].mean()), below[0] if below else None)
+
+
+def learned_little(intact: float, chance: float) -> bool:
+    """Is a net's intact accuracy less than UNTRAINED_MARGIN above chance?"""
+    return intact < chance + UNTRAINED_MARGIN
+
+
+def untrained_advice(plain: bool, depth: int, epochs: int, max_epochs: int = LESION_MAX_EPOCHS) -> str:
+    """What to suggest for a net that learned little: "epochs" while more are allowed; then, for a
+    plain net deeper than the default, "depth" (deep plain nets train badly, lesson 2); else "seed"."""
+    if epochs < max_epochs:
+        return "epochs"
+    if plain and depth > LESION_DEFAULT_DEPTH:
+        return "depth"
+    return "seed"
+
+
+def closest_share(n: int, deleted: int, of: int) -> int:
+    """The k in 1…n whose share k/n of a net's n blocks is closest to ``deleted``/``of`` (the smaller k on a tie)."""
+    return min(range(1, n + 1), key=lambda k: (abs(k / n - deleted / of), k))

@@ -33,6 +33,28 @@ class PathStats:
         """Fraction of paths whose length k satisfies low ≤ k ≤ high."""
         return sum(self.counts[max(0, low): min(self.blocks, high) + 1]) / self.total
 
+    def middle_band(self) -> tuple[int, int, float]:
+        """(low, high, share): the lengths within one standard deviation of the mean, rounded to whole
+        lengths, and the fraction of paths that have them (the lesson's darker bars)."""
+        low, high = round(self.mean - self.std), round(self.mean + self.std)
+        return low, high, self.share_between(low, high)
+
+    def most_common(self) -> tuple[int, ...]:
+        """The length(s) with the most paths: n/2 for even n, the two middle lengths for odd n."""
+        top = max(self.counts)
+        return tuple(k for k, c in enumerate(self.counts) if c == top)
+
+
+def paths_avoiding(blocks: int, deleted: int) -> int:
+    """Paths that pass through none of ``deleted`` given blocks' branches: each deleted block leaves only
+    its shortcut, so 2ⁿ⁻ᵏ of the 2ⁿ paths are left, a share 2⁻ᵏ whatever n is."""
+    return 2 ** (blocks - deleted)
+
+
+def enumerate_paths_avoiding(blocks: int, deleted: set[int]) -> int:
+    """The same count found by walking every path (small n only: the check of paths_avoiding)."""
+    return sum(1 for choice in itertools.product((0, 1), repeat=blocks) if not any(choice[i] for i in deleted))
+
 
 def cifar_residual_blocks(depth: int) -> int:
     """Residual blocks of a CIFAR ResNet of ``depth`` = 6m + 2 layers: three stages of m blocks."""

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import plotly.graph_objects as go
 
-from .figures import PALETTE, _layout
+from . import PALETTE, layout
 
 PLAIN, RESIDUAL = PALETTE[1], PALETTE[0]  # orange = plain, indigo = residual, on every chart of the lesson
 
@@ -17,7 +17,7 @@ def path_bars(lengths, shares, title: str, x_title: str, y_title: str, lang: str
                            hovertemplate="%{x}: %{y:.3g} %<extra></extra>"))
     fig.update_xaxes(title_text=x_title)
     fig.update_yaxes(title_text=y_title, rangemode="tozero")
-    return _layout(fig, title, lang, 340)
+    return layout(fig, title, lang, 340)
 
 
 def lesion_bars(blocks: list[str], series: dict[str, list[float]], intact: dict[str, float], chance: float,
@@ -34,7 +34,7 @@ def lesion_bars(blocks: list[str], series: dict[str, list[float]], intact: dict[
     fig.update_layout(barmode="group")
     fig.update_xaxes(title_text=x_title, type="category")
     fig.update_yaxes(title_text=y_title, range=[0, 100])
-    return _layout(fig, title, lang, 380)
+    return layout(fig, title, lang, 380)
 
 
 def lesion_curve(series: dict[str, tuple[float, np.ndarray]], chance: float, chance_label: str, title: str,
@@ -52,7 +52,7 @@ def lesion_curve(series: dict[str, tuple[float, np.ndarray]], chance: float, cha
                   annotation_text=chance_label, annotation_position="bottom right")
     fig.update_xaxes(title_text=x_title, dtick=1)
     fig.update_yaxes(title_text=y_title, range=[0, 100])
-    return _layout(fig, title, lang, 380)
+    return layout(fig, title, lang, 380)
 
 
 def loss_slices(alphas, lines: dict[str, np.ndarray], title: str, x_title: str, y_title: str, lang: str) -> go.Figure:
@@ -61,7 +61,7 @@ def loss_slices(alphas, lines: dict[str, np.ndarray], title: str, x_title: str, 
                      for (name, v), c in zip(lines.items(), (PLAIN, RESIDUAL))])
     fig.update_xaxes(title_text=x_title)
     fig.update_yaxes(title_text=y_title, type="log", exponentformat="power", dtick="D2")
-    return _layout(fig, title, lang, 360)
+    return layout(fig, title, lang, 360)
 
 
 def _log_loss(z: np.ndarray, zmax: float = np.inf) -> list:
@@ -79,7 +79,7 @@ def loss_contour(alphas, z: np.ndarray, title: str, lang: str, zmin: float, zmax
                              showlegend=False, hoverinfo="skip"))
     fig.update_xaxes(title_text="α", constrain="domain")
     fig.update_yaxes(title_text="β", scaleanchor="x", constrain="domain")
-    return _layout(fig, title, lang, 420)
+    return layout(fig, title, lang, 420)
 
 
 def loss_surface(alphas, z: np.ndarray, title: str, lang: str, zmin: float, zmax: float, z_title: str) -> go.Figure:
@@ -88,4 +88,19 @@ def loss_surface(alphas, z: np.ndarray, title: str, lang: str, zmin: float, zmax
                                colorscale="Viridis", showscale=False))
     fig.update_layout(scene=dict(xaxis_title="α", yaxis_title="β", zaxis_title=z_title,
                                  zaxis=dict(range=[zmin, zmax]), camera=dict(eye=dict(x=1.5, y=1.5, z=1.0))))
-    return _layout(fig, title, lang, 440)
+    return layout(fig, title, lang, 440)
+
+
+def reuse_map(sources: list[str], targets: list[str], sim: np.ndarray, title: str, x_title: str, y_title: str,
+              bar_title: str, lang: str, text_up_to: int = 9) -> go.Figure:
+    """Feature reuse: row = a block's output, column = an earlier output carried to it (cosine similarity,
+    0…1 for both nets alike); cells that are not earlier stay empty; values written in the cells of small nets."""
+    sim = np.asarray(sim, dtype=float)
+    z = [[None if np.isnan(v) else round(float(v), 4) for v in row] for row in sim]
+    fig = go.Figure(go.Heatmap(z=z, x=sources, y=targets, zmin=0, zmax=1, colorscale="Viridis",
+                               texttemplate="%{z:.2f}" if len(targets) <= text_up_to else None, hoverongaps=False,
+                               hovertemplate="%{y} ← %{x}: %{z:.3f}<extra></extra>",  # the page's decimal mark
+                               colorbar=dict(title=dict(text=bar_title, side="right"), thickness=12)))
+    fig.update_xaxes(title_text=x_title, type="category", tickangle=-45)
+    fig.update_yaxes(title_text=y_title, type="category", autorange="reversed")
+    return layout(fig, title, lang, 300 + 12 * len(targets))

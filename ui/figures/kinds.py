@@ -1,12 +1,16 @@
-"""Lesson 7's figures as pure functions (no streamlit): feature-reuse heatmaps and digit grids."""
+"""Lesson 7's figures and tables as pure functions (no streamlit): feature-reuse heatmaps, digit grids,
+He et al.'s identity-mappings table in the page's language."""
 
 from __future__ import annotations
+
+import textwrap
 
 import numpy as np
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
-from .figures import _layout
+from .. import i18n
+from . import layout
 
 
 def reuse_heatmaps(maps, titles: list[str], x_title: str, y_title: str, source_label, target_label,
@@ -27,7 +31,7 @@ def reuse_heatmaps(maps, titles: list[str], x_title: str, y_title: str, source_l
         fig.update_yaxes(autorange="reversed", row=1, col=i, title_text=y_title if i == 1 else None,
                          showticklabels=i == 1)  # the same rows in every block: label them once
         fig.update_xaxes(row=1, col=i, title_text=x_title)
-    fig = _layout(fig, title, lang, height)
+    fig = layout(fig, title, lang, height)
     fig.update_layout(margin=dict(l=10, r=10, t=80, b=10))  # room for the title and the block names
     return fig
 
@@ -38,7 +42,8 @@ def digit_grid(columns: dict[str, np.ndarray], title: str, lang: str, cell: int 
     columns named in ``errors`` are error maps, drawn in red."""
     names = list(columns)
     rows = len(next(iter(columns.values())))
-    fig = make_subplots(rows=rows, cols=len(names), column_titles=names, horizontal_spacing=0.01,
+    titles = ["<br>".join(textwrap.wrap(n, 20)) for n in names]  # long labels (Vietnamese) wrap, never overlap
+    fig = make_subplots(rows=rows, cols=len(names), column_titles=titles, horizontal_spacing=0.01,
                         vertical_spacing=0.01)
     for c, name in enumerate(names, start=1):
         for r in range(rows):
@@ -50,11 +55,30 @@ def digit_grid(columns: dict[str, np.ndarray], title: str, lang: str, cell: int 
     for i in range(1, rows * len(names) + 1):  # square pixels in every cell
         fig.update_yaxes(scaleanchor=f"x{'' if i == 1 else i}", row=(i - 1) // len(names) + 1,
                          col=(i - 1) % len(names) + 1)
-    fig = _layout(fig, title, lang, height=rows * cell + 70)
-    fig.update_layout(margin=dict(l=10, r=10, t=80, b=10))
+    lines = max(t.count("<br>") + 1 for t in titles)
+    fig = layout(fig, title, lang, height=rows * cell + 70 + 18 * (lines - 1))
+    fig.updatelayout(margin=dict(l=10, r=10, t=80 + 18 * (lines - 1), b=10))
     return fig
 
 
-def config(snap):
-    """The TrainConfig of a lesson-7 run (a DenseReuseTask carries one)."""
-    return getattr(snap.task, "config", snap.task)
+def identity_rows(im: dict, lang: str) -> list[dict[str, str]]:
+    """He et al.'s Table 1 (reference.toml's language-free codes) as rows in ``lang``, written in the
+    lesson's notation: their gate g(x) = σ(W_g x + b_g) is our α = σ(W_T x + b_T)."""
+    t = lambda key, **kw: i18n.text(lang, f"kinds.{key}", **kw)  # noqa: E731
+    words = {"g": "α", "1-g": "1 − α", "conv": t("im_on_conv"),
+             "dropout": t("im_on_dropout", p=i18n.fmt_float(im["dropout_ratio"], lang, 1))}
+
+    def factor(v: str) -> str:
+        return words.get(v) or (v if v.isdigit() else i18n.fmt_float(float(v), lang, 1))
+
+    def remark(bias: list, note: str) -> str:
+        b = ["−" * (x < 0) + str(abs(x)) for x in bias]  # a minus sign, not a hyphen
+        parts = [t("im_bias", b=b[0])] if len(b) == 1 else [t("im_bias_range", high=b[0], low=b[1])] if b else []
+        return "; ".join(parts + ([t(f"im_note_{note}")] if note else []))
+
+    return [{t("col_shortcut"): t(f"im_{c}"), t("col_on_shortcut"): factor(a), t("col_on_branch"): factor(b),
+             t("col_error"): t("fail") if e == "fail" else f"{i18n.fmt_float(float(e), lang, 2)} %",
+             t("col_remark"): remark(gb, n)}
+            for c, a, b, e, gb, n in zip(im["shortcut"], im["on_shortcut"], im["on_branch"], im["error"],
+                                         im["gate_bias"], im["note"])]
+

@@ -1,4 +1,4 @@
-"""ASGI pieces of the server (no Streamlit script code): see serve.py."""
+"""Routing fixes in front of Streamlit (ASGI middleware, no Streamlit script code): see serve.py."""
 
 from __future__ import annotations
 

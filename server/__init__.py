@@ -1,0 +1,1 @@
+"""The web server around the app (ASGI pieces, no Streamlit script code): see serve.py."""
