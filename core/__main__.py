@@ -6,6 +6,7 @@
     torchrun --nproc_per_node=8 -m core reproduce --data ~/cifar-10-batches-py
     python -m core lesion --depth 20 --epochs 8 --seed 0 --json
     python -m core landscape --depth 20 --size 21 --seed 0 --json
+    python -m core claims --seeds 0-9                      # lessons 2, 7, 8's claims over seeds → assets/claims.json
 """
 
 from __future__ import annotations
@@ -134,9 +135,12 @@ def main(argv: list[str] | None = None) -> int:
     p_rep = sub.add_parser("reproduce", help="the paper's CIFAR-10 plain vs residual runs (one GPU or torchrun)")
     reproduce.add_arguments(p_rep)
     _add_why_commands(sub)
+    _add_claims_command(sub)
     args = parser.parse_args(argv)
     if args.command == "reproduce":
         return cmd_reproduce(args)
+    if args.command == "claims":
+        return cmd_claims(args, argv)
     try:
         if args.command in WHY_COMMANDS:
             doc = WHY_COMMANDS[args.command](args)
@@ -239,6 +243,51 @@ def _add_why_commands(sub) -> None:
     p.add_argument("--hessian-iters", type=int, default=0, help="power iterations for λ_min, λ_max at the centre")
     p.add_argument("--device", default="cpu")
     p.add_argument("--json", action="store_true", help="print one JSON document on stdout")
+
+
+# ---- Lessons 2, 7, 8: their live claims over seeds, stored for the pages ----
+
+
+def _add_claims_command(sub) -> None:
+    from core.lessons.claims import CLAIMS, PATH
+
+    p = sub.add_parser("claims", help="lessons 2, 7, 8: run each live claim's default config over seeds, store it")
+    p.add_argument("--claim", nargs="+", choices=list(CLAIMS), default=None, help="default: every claim")
+    p.add_argument("--seeds", default="0-9", help="e.g. 0-9 or 0,3,5 (default 0-9)")
+    p.add_argument("--out", default=str(PATH), help=f"JSON file, updated claim by claim (default {PATH})")
+    p.add_argument("--jobs", type=int, default=None, help="runs that train at once (default: one per core, ≤ 4)")
+
+
+def cmd_claims(args: argparse.Namespace, argv: list[str] | None) -> int:
+    """Train every claim's tasks through worker processes with one torch thread each (the server's
+    setting on 2 cores) and write their entries into --out, keeping the other claims there."""
+    from pathlib import Path
+
+    from core.lessons.claims import CLAIMS, FORMAT, parse_seeds, run_claims
+
+    names = args.claim or list(CLAIMS)
+    seeds = parse_seeds(args.seeds)
+    out = Path(args.out)
+    doc = json.loads(out.read_text(encoding="utf-8")) if out.exists() else {}
+    if doc.get("format") != FORMAT:
+        doc = {"format": FORMAT, "claims": {}}
+    registry = JobRegistry(max_running=args.jobs, threads_per_job=1, cache_size=4096, max_queued=4096)
+    try:
+        registry.warmed.wait()
+        got = run_claims({name: seeds for name in names}, registry, lambda line: print(line, file=sys.stderr))
+    except KeyboardInterrupt:
+        registry.shutdown()
+        raise
+    registry.shutdown()
+    invocation = "python -m core " + " ".join(sys.argv[1:] if argv is None else argv)
+    for name, entry in got.items():
+        entry["invocation"] = invocation
+        doc["claims"][name] = entry
+    doc["claims"] = {name: doc["claims"][name] for name in CLAIMS if name in doc["claims"]}  # a fixed order
+    out.write_text(json.dumps(doc, indent=1, ensure_ascii=False) + "\n", encoding="utf-8")
+    for name, entry in got.items():
+        print(f"{name}: held on {entry['held']} of {entry['n']} seeds {entry['verdict_counts']}")
+    return 0
 
 
 if __name__ == "__main__":

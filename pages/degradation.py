@@ -7,7 +7,7 @@ from core.lessons.degradation import DEGRADATION_TOLERANCE, degradation_configs,
 from core.reference import reference
 from core.training.data import load_dataset
 from core.training.results import ENV_VAR, error_axis_max, folder_stamp, load_results, results_dir, summary_rows
-from ui import controls, links, training
+from ui import claims, controls, links, training
 from ui.figures.degradation import depth_colors, error_panel, reproduction_chart
 from ui.shell import require_shell
 from ui.text import dec, lang, lesson_title, md, num, show_error, t
@@ -86,6 +86,7 @@ if training.jobs(L):
 else:  # the empty panels the curves will fill: the click then updates charts already on screen
     for col, skip in zip(st.columns(2), (False, True)):
         chart(col, training.shared(("dg", (), skip, lang()), lambda: panel_figure([], {}, skip)), key=f"dg_chart_{skip}")
+claims.line("degradation")  # on how many seeds the verdict held with these defaults (assets/claims.json)
 
 # --- What the paper measured (quoted) ---------------------------------------------------------------
 st.subheader(t("degradation.paper_heading"))

@@ -7,7 +7,7 @@ from core.lessons.kinds import (CONCAT_DEPTH, GATE_DEPTH, DenoiseTask, DenseReus
                                 concat_configs, decimals, gate_configs, gate_lean, gate_start, growth, imagenet_pair,
                                 long_reading, reuse_moved, stage_costs, trend)
 from core.reference import reference
-from ui import controls, runs, training
+from ui import claims, controls, runs, training
 from ui.figures import line_chart
 from ui.figures.kinds import digit_grid, identity_rows, reuse_heatmaps
 from ui.shell import require_shell
@@ -119,6 +119,7 @@ def draw_concat(snaps):
 
 
 training.live("kinds_concat", draw_concat)
+claims.line("ordering")
 
 # --- 2. Gated and scaled skips --------------------------------------------------------------------
 st.header(t("kinds.gated_heading"))
@@ -156,7 +157,7 @@ def draw_gates(snaps):
 
 
 training.live("kinds_gates", draw_gates)
-md(L, "gate_seeds")
+claims.gate_seeds()  # the gate_seeds section, its numbers from assets/claims.json
 im = REF["identity_mappings"]
 st.dataframe(identity_rows(im, lang()), hide_index=True, width="stretch", height=35 * (len(im["error"]) + 1) + 3)
 st.caption(t("kinds.quoted_im", source=im["source"]))
@@ -198,6 +199,7 @@ def draw_long(snaps):
 
 
 training.live("kinds_long", draw_long)
+claims.line("long_skips")
 md(L, "short_long", channels=" → ".join(num(c) for c in REF["unet"]["channels"]), unet_in=num(REF["unet"]["input"]),
    unet_out=num(REF["unet"]["output"]))
 quiz(L)

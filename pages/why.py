@@ -8,7 +8,7 @@ from core.lessons.lesion import LESION_MAX_EPOCHS, UNTRAINED_MARGIN, LesionTask,
 from core.lessons.paths import cifar_residual_blocks, path_lengths, paths_avoiding
 from core.lessons.reuse import reuse_verdict, summarize_reuse
 from core.reference import reference
-from ui import controls, training
+from ui import claims, controls, training
 from ui.controls import WHY_DEPTHS
 from ui.figures.why import lesion_bars, lesion_curve, loss_contour, loss_slices, loss_surface, path_bars, reuse_map
 from ui.shell import require_shell
@@ -101,6 +101,7 @@ def draw_lesion(snaps):
 
 
 training.live("why_lesion", draw_lesion)
+claims.line("lesion")
 cifar = reference()["cifar"]
 md(L, "lesion_paper", deleted=veit["deleted_of_54"], blocks=veit["resnet110_blocks"],
    error=dec(100 * veit["error_after_10"], 0), error_fraction=dec(veit["error_after_10"], 1),
@@ -152,6 +153,7 @@ def draw_landscape(snaps):
 
 
 training.live("why_landscape", draw_landscape)
+claims.line("landscape")
 li = reference()["li_cost"]
 md(L, "landscape_paper", grid=li["grid"], hours=li["hours"], gpus=li["gpus"])
 st.caption(t("why.source", source=li["source"]))

@@ -53,6 +53,7 @@ PACKAGES = ("core", "ui", "server")
 # they never import streamlit). ui.figures.<lesson> are the lessons' figures, built from ui.figures.
 UI_LAYERS = ("ui.i18n", "ui.path", "ui.readings", "ui.runs", "ui.controls", "ui.figures", "ui.figures.*",  # pure
              "ui.text",  # the session's language and presenter view, strings, prose, numbers
+             "ui.claims",  # the over-seed lines under live results, from assets/claims.json
              "ui.widgets",  # widgets from their declarations, tables, charts, the quiz
              "ui.training",  # live training: jobs, polling, Train/Stop, status lines
              "ui.links",  # the URL: controls restored and written, runs in a link
