@@ -51,18 +51,19 @@ def lesson_title(slug: str, lang_: str | None = None) -> str:
     return f"{number}. " + i18n.text(lang_ or lang(), f"{slug}.title")
 
 
-def section(lesson: str, name: str, **values) -> str:
-    """One section of a lesson's prose as Markdown text, ``{{name}}`` placeholders filled."""
-    return i18n.fill(i18n.sections(lang(), lesson)[name], values)
+def section(lesson: str, part: str, /, **values) -> str:
+    """One section of a lesson's prose as Markdown text, ``{{name}}`` placeholders filled (any
+    placeholder name, ``name`` and ``lesson`` included: the first two are positional only)."""
+    return i18n.fill(i18n.sections(lang(), lesson)[part], values)
 
 
-def md(lesson: str, name: str, **values) -> None:
+def md(lesson: str, part: str, /, **values) -> None:
     """Render one section of a lesson's prose, with ``{{name}}`` placeholders filled.
 
     In presenter view the section folds into an expander labelled with its first line, so controls
     and charts come first and the full text is one click away.
     """
-    text = section(lesson, name, **values)
+    text = section(lesson, part, **values)
     if presenting():
         with st.expander(i18n.summary(text) or t("present.more"), icon=":material/menu_book:"):
             st.markdown(text)

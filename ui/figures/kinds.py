@@ -57,7 +57,7 @@ def digit_grid(columns: dict[str, np.ndarray], title: str, lang: str, cell: int 
                          col=(i - 1) % len(names) + 1)
     lines = max(t.count("<br>") + 1 for t in titles)
     fig = layout(fig, title, lang, height=rows * cell + 70 + 18 * (lines - 1))
-    fig.updatelayout(margin=dict(l=10, r=10, t=80 + 18 * (lines - 1), b=10))
+    fig.update_layout(margin=dict(l=10, r=10, t=80 + 18 * (lines - 1), b=10))
     return fig
 
 
