@@ -85,9 +85,13 @@ def typed_numbers(low: int, high: int):
 _SPECS: dict[str, dict] = {}
 
 
-def name(c) -> str:
-    """How a number box's message names it: its declared field name, else its label (in English)."""
-    return i18n.text("en", c.name or c.label)
+def page_lang(slug: str) -> str:
+    return "vi" if len(slug) % 2 else "en"
+
+
+def name(c, lang: str) -> str:
+    """How a number box's message names it: its declared field name, else its label."""
+    return i18n.text(lang, c.name or c.label)
 
 
 def widget_spec(slug: str) -> dict:
@@ -96,7 +100,7 @@ def widget_spec(slug: str) -> dict:
         at = open_page(slug, "en")
         boxes = {c.widget_key({}): c for c in panel(slug).controls if c.kind == "number"}
         _SPECS[slug] = {
-            "numbers": {b.key: (boxes[b.key].low, boxes[b.key].high, name(boxes[b.key])) for b in at.number_input
+            "numbers": {b.key: (boxes[b.key].low, boxes[b.key].high, name(boxes[b.key], page_lang(slug))) for b in at.number_input
                         if b.key in boxes},
             "sliders": {s.key: (int(s.min), int(s.max)) for s in at.slider},
             "toggles": [tg.key for tg in at.toggle],
@@ -114,7 +118,7 @@ def test_any_widget_value_runs_or_is_refused_with_a_message(slug, data):
     sliders = {k: data.draw(st.integers(low, high), label=k) for k, (low, high) in spec["sliders"].items()}
     toggles = {k: data.draw(st.booleans(), label=k) for k in spec["toggles"]}
     texts = {k: data.draw(query_values, label=k) for k in spec["texts"]}
-    at = open_page(slug, "vi" if len(slug) % 2 else "en")
+    at = open_page(slug, page_lang(slug))
     for k, v in numbers.items():
         at.number_input(key=k).set_value(v)
     for k, v in sliders.items():

@@ -143,7 +143,7 @@ def test_the_vietnamese_tables_quote_both_top1_figures_and_translate_he_et_al():
 
 def registry_results(task_type):
     from core.training import jobs
-    return [j.snapshot() for j in jobs.default_registry().jobs() if isinstance(j.config, task_type)]
+    return [j.snapshot() for j in jobs.default_registry().jobs() if isinstance(j.task, task_type)]
 
 
 def test_long_skip_and_reuse_sentences_state_what_the_runs_measured():
@@ -157,8 +157,8 @@ def test_long_skip_and_reuse_sentences_state_what_the_runs_measured():
                                           and any("Huang et al.'s map" in m for m in shown(at))):
         time.sleep(1)
         at.run()
-    res = {s.config.long_skips: s.result for s in registry_results(DenoiseTask)
-           if s.result is not None and s.config == DenoiseTask(s.config.long_skips)}
+    res = {s.task.long_skips: s.result for s in registry_results(DenoiseTask)
+           if s.result is not None and s.task == DenoiseTask(s.task.long_skips)}
     r = long_reading(res[True], res[False])
     d = lambda x, n=2: i18n.fmt_float(x, "en", n)  # noqa: E731
     part = lambda p, x, tr: prose("en", f"part_{tr}", part=i18n.text("en", f"kinds.part_{p}"), ratio=d(x))  # noqa: E731
