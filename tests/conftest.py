@@ -2,10 +2,17 @@
 
 from __future__ import annotations
 
+import os
 import sys
 from pathlib import Path
 
 import pytest
+
+# The suite runs in parallel processes (pytest-xdist, see pytest.ini) on a 2-core machine: one
+# OpenMP thread per process, set before anything imports torch and inherited by the servers and
+# command lines the tests start. Several 2-thread processes on 2 cores spin-wait against each other.
+# Worker processes and registry threads still set their own counts (threads_per_job).
+os.environ.setdefault("OMP_NUM_THREADS", "1")
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.browser import SHOTS
+from tests.browser import SCREENSHOTS, SHOTS
 from ui import i18n
 from ui.path import LESSONS
 
@@ -44,6 +44,8 @@ def test_page_renders_without_error(page, server_url, slug, lang):
 
 def screenshot(page, name: str) -> None:
     """The whole page: Streamlit scrolls inside its own container, so grow the viewport to fit."""
+    if not SCREENSHOTS:
+        return
     height = page.evaluate(
         "() => Math.max(...[...document.querySelectorAll('[data-testid=stMain], section.main')]"
         ".map(e => e.scrollHeight), 800)"

@@ -100,9 +100,23 @@ def csv_runs(page, label: str) -> dict[str, str]:
     import csv
     import io
 
-    with page.expect_download(timeout=30_000) as download:
-        page.get_by_role("button", name=label).click()
-    rows = list(csv.DictReader(io.StringIO(open(download.value.path(), encoding="utf-8").read())))
+    from playwright.sync_api import Error
+
+    for attempt in range(2):
+        with page.expect_download(timeout=30_000) as download:
+            page.get_by_role("button", name=label).click()
+        try:
+            path = download.value.path()
+            break
+        except Error as e:
+            # A whole-page rerun (a run of the pair finishing) gives the button a new file id, and a
+            # click that still held the old one fails until the browser has the new one (Streamlit's
+            # MediaFileManager.remove_deferred says so): a student clicks again, so does this test.
+            # A button that never delivers still fails here.
+            if attempt or "canceled" not in str(e):
+                raise
+            page.wait_for_timeout(1500)
+    rows = list(csv.DictReader(io.StringIO(open(path, encoding="utf-8").read())))
     return {r["run"]: r["status"] for r in rows}
 
 

@@ -129,6 +129,27 @@ def test_no_import_loop_anywhere():
     assert not loops, loops
 
 
+CORE_LAYERS = ("core.models", "core.training", "core.lessons")  # models, then training, then the lessons
+
+
+def test_core_groups_import_only_the_groups_below_them():
+    """Nothing in core/models imports training or a lesson; nothing in core/training imports a lesson
+    (anywhere in the file, inside functions too)."""
+    def group(module: str) -> int | None:
+        return next((i for i, g in enumerate(CORE_LAYERS) if module == g or module.startswith(g + ".")), None)
+
+    checked = 0
+    for module, path in MODULES.items():
+        mine = group(module)
+        if mine is None:
+            continue
+        for dep, _ in project_imports(path):
+            theirs = group(dep)
+            assert theirs is None or theirs <= mine, f"{module} imports {dep}: an arrow running up"
+            checked += theirs is not None
+    assert checked > 20  # the walk saw the imports between the groups
+
+
 def layer(module: str) -> int:
     for i, name in enumerate(UI_LAYERS):
         if module == name or (name.endswith(".*") and module.startswith(name[:-1])):
