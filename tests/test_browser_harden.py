@@ -3,6 +3,8 @@ name, numbers typed into the Lab's boxes and Enter pressed. Screenshots in artif
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
 from tests.test_browser import IDLE, expected_title, screenshot, wait_idle
@@ -116,7 +118,7 @@ def csv_runs(page, label: str) -> dict[str, str]:
             if attempt or "canceled" not in str(e):
                 raise
             page.wait_for_timeout(1500)
-    rows = list(csv.DictReader(io.StringIO(open(path, encoding="utf-8").read())))
+    rows = list(csv.DictReader(io.StringIO(Path(path).read_text(encoding="utf-8"))))
     return {r["run"]: r["status"] for r in rows}
 
 
