@@ -142,6 +142,11 @@ class Student:
         self._t_open = time.perf_counter()
         self.ws = connect(self.ws_url, subprotocols=["streamlit"], max_size=None, open_timeout=timeout,
                           ping_interval=None,  # a student on a slow machine must not time out
+                          # Read every frame as it arrives, as a browser does: with websockets' bounded
+                          # queue (16 frames) a student not being watched stops reading, the server's
+                          # ping sits unread behind the backlog, and after 30 s the server closes the
+                          # socket (1011 keepalive ping timeout: seen on a loaded fresh clone).
+                          max_queue=None,
                           **LEGACY)
         self._rerun()
         self._finished.clear()
