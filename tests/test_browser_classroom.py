@@ -12,7 +12,7 @@ import pytest
 from playwright.sync_api import expect
 
 from tests.browser import SCREENSHOTS, SHOTS
-from tests.test_browser import wait_idle
+from tests.test_browser import expected_title, wait_idle
 from ui import i18n
 from ui.path import LESSONS
 
@@ -78,6 +78,7 @@ def test_presenter_view_fits_a_projector(browser, server_url, lang, size):
         # The stylesheet arrives with the run's elements; on a loaded machine it may land just after.
         page.wait_for_function(f"() => {ROOT_SIZE} >= 20", timeout=20_000)
         assert page.locator("[data-testid='stException']").count() == 0
+        assert page.locator("h1").first.inner_text().strip() == expected_title(slug, lang)
         shot(page, f"presenter-{slug}-{lang}-{size}")
         # The sidebar is folded away, the type is large, the prose is folded into expanders.
         assert page.locator("[data-testid='stSidebar']").get_attribute("data-collapsed") == "true"
