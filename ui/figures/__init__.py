@@ -72,9 +72,11 @@ def line_chart(series: dict[str, tuple], title: str, x_title: str, y_title: str,
     fig.update_xaxes(title_text=x_title, type="category" if categorical else "log" if log_x else "linear",
                      tickvals=list(x_ticks) if x_ticks is not None else None)
     fig.update_yaxes(title_text=y_title, type="log" if log_y else "linear", exponentformat="power", dtick=y_dtick)
-    fig = layout(fig, title, lang, height)
-    # Many series with long names: the legend goes under the plot, where it cannot cover the title.
-    fig.update_layout(legend=dict(orientation="h", yanchor="top", y=-0.2, x=0, xanchor="left"), margin=dict(b=10))
+    # Many series with long names: the legend goes under the plot, where it cannot cover the title, and
+    # under the axis title; named categories (layer names) are slanted and need about 60 px more.
+    fig = layout(fig, title, lang, height + (60 if categorical else 0))
+    fig.update_layout(legend=dict(orientation="h", yanchor="top", y=-0.38 if categorical else -0.2, x=0,
+                                  xanchor="left"), margin=dict(b=10))
     return fig
 
 
