@@ -16,6 +16,13 @@ SHOTS = ROOT / "artifacts" / "screenshots"  # git-ignored; look at them after a 
 # Screenshots cost Chromium about a CPU-second each (a full-height page re-laid out, then a PNG): the
 # suite takes them only when asked, `RESIDUAL_LAB_SCREENSHOTS=1 ./scripts/test.sh -m browser`.
 SCREENSHOTS = os.environ.get("RESIDUAL_LAB_SCREENSHOTS") == "1"
+
+
+def save_screenshot(page, name: str) -> None:
+    """The page as it is now, into SHOTS/<name>.png, when screenshots are asked for."""
+    if SCREENSHOTS:
+        SHOTS.mkdir(parents=True, exist_ok=True)
+        page.screenshot(path=str(SHOTS / f"{name}.png"))
 CHROMIUM_FLAGS = [
     "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
     "--disable-component-update", "--disable-sync", "--no-first-run", "--disable-quic",

@@ -1,5 +1,6 @@
 """Real Chromium against `streamlit run app.py`: the home page and the Lab in both languages (every
-lesson in both: test_browser_classroom.py), no error box, the language switch and ?lang= links. Screenshots land in artifacts/screenshots/ (git-ignored)."""
+lesson in both: test_browser_classroom.py), no error box, the language switch and ?lang= links.
+Screenshots land in artifacts/screenshots/ (git-ignored) when asked for (tests/browser.py)."""
 
 from __future__ import annotations
 
@@ -7,7 +8,7 @@ import os
 
 import pytest
 
-from tests.browser import SCREENSHOTS, SHOTS
+from tests.browser import SCREENSHOTS, save_screenshot
 from ui import i18n
 from ui.path import LESSONS
 
@@ -58,8 +59,7 @@ def screenshot(page, name: str) -> None:
     )
     page.set_viewport_size({"width": 1400, "height": min(int(height) + 80, 12000)})
     page.wait_for_timeout(800)
-    SHOTS.mkdir(parents=True, exist_ok=True)
-    page.screenshot(path=str(SHOTS / f"{name}.png"))
+    save_screenshot(page, name)
 
 
 def test_language_switch_persists_across_pages_and_links(page, server_url):

@@ -11,7 +11,7 @@ from urllib.parse import parse_qs, urlsplit
 import pytest
 from playwright.sync_api import expect
 
-from tests.browser import SCREENSHOTS, SHOTS
+from tests.browser import save_screenshot
 from tests.test_browser import expected_title, wait_idle
 from ui import i18n
 from ui.path import LESSONS
@@ -47,11 +47,7 @@ def t(key: str, lang: str = "en", **kw) -> str:
     return i18n.text(lang, key, **kw)
 
 
-def shot(page, name: str) -> None:
-    if not SCREENSHOTS:
-        return
-    SHOTS.mkdir(parents=True, exist_ok=True)
-    page.screenshot(path=str(SHOTS / f"{name}.png"))
+shot = save_screenshot
 
 
 def params(url: str) -> dict[str, str]:
