@@ -120,15 +120,24 @@ def recomputed(cli_run):
             registry.shutdown()
 
 
+def close_to(numbers: dict, entry: dict):
+    """What a recomputed seed must give: the stored numbers bit for bit on the CPU kind the file was
+    made on (same torch, one thread). On another kind every step rounds a little differently and the
+    runs drift apart. Measured when the file was remade on an AVX-512 EPYC (family 25, model 17) from
+    one made on another EPYC (the same model name): all 60 seed-claims kept every verdict; of the 530
+    numbers, fractions (errors, accuracies, shares) moved by up to 0.055 and ratios by up to 19 %."""
+    if entry["cpu"] == C.cpu_model():
+        return pytest.approx(numbers, abs=1e-6)
+    return pytest.approx(numbers, rel=0.25, abs=0.06)
+
+
 @pytest.mark.parametrize("name", [n for part in RECOMPUTE for n in part])
 def test_a_recomputed_seed_matches_the_stored_numbers_and_verdicts(recomputed, name):
     stored = STORED[name]
-    # Bit-exact on the CPU kind the file was made on; elsewhere rounding differs a little per step.
-    tol = 1e-6 if stored["cpu"] == C.cpu_model() else 0.02
     for got in recomputed[name]["per_seed"]:
         want = stored["per_seed"][stored["seeds"].index(got["seed"])]
         assert got["verdicts"] == want["verdicts"] and got["held"] == want["held"]
-        assert got["numbers"] == pytest.approx(want["numbers"], abs=tol), (name, got["seed"])
+        assert got["numbers"] == close_to(want["numbers"], stored), (name, got["seed"])
 
 
 def test_the_command_updates_one_claim_of_the_file_and_keeps_the_others(recomputed, cli_run):
@@ -141,9 +150,8 @@ def test_the_command_updates_one_claim_of_the_file_and_keeps_the_others(recomput
     got, want = doc["long_skips"], STORED["long_skips"]
     assert got["seeds"] == [CLI_SEED] and got["command"] == f"python -m core claims --claim long_skips --seeds {CLI_SEED}"
     assert got["invocation"] == f"python -m core claims --claim long_skips --seeds {CLI_SEED} --out {out}"
-    tol = 1e-6 if want["cpu"] == C.cpu_model() else 0.02
     assert got["per_seed"][0]["verdicts"] == want["per_seed"][CLI_SEED]["verdicts"]
-    assert got["per_seed"][0]["numbers"] == pytest.approx(want["per_seed"][CLI_SEED]["numbers"], abs=tol)
+    assert got["per_seed"][0]["numbers"] == close_to(want["per_seed"][CLI_SEED]["numbers"], want)
 
 
 def test_the_line_and_the_gate_section_branch_on_the_counts():

@@ -201,15 +201,22 @@ def run_claims(plan: dict[str, list[int]], registry: JobRegistry,
 
 
 def cpu_model() -> str:
-    """The CPU's model name (Linux), or the platform's processor string: results are bit-exact
-    only on the same CPU kind, torch version and thread count."""
+    """The CPU kind: its model name, family and model numbers (Linux) and the instruction set
+    PyTorch's kernels dispatch to. Results are bit-exact only on the same kind, torch version and
+    thread count; a model name alone ("AMD EPYC" in a VM) hides the generation (Zen 3 or Zen 4,
+    AVX2 or AVX-512), which changes the digits."""
+    fields: dict[str, str] = {}
     try:
         for row in Path("/proc/cpuinfo").read_text().splitlines():
-            if row.startswith("model name"):
-                return row.split(":", 1)[1].strip()
+            key, _, value = row.partition(":")
+            if not row.strip():
+                break  # the first processor is enough
+            fields.setdefault(key.strip(), value.strip())
     except OSError:
         pass
-    return platform.processor() or platform.machine()
+    name = fields.get("model name") or platform.processor() or platform.machine()
+    family = f"family {fields['cpu family']}, model {fields['model']}, " if "cpu family" in fields else ""
+    return f"{name} ({family}{torch.backends.cpu.get_cpu_capability()})"
 
 
 def entry(name: str, per_seed: list[dict], threads: int) -> dict:

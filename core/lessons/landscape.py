@@ -20,8 +20,8 @@ from __future__ import annotations
 
 import threading
 import time
-from functools import lru_cache
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Callable
 
 import numpy as np
@@ -31,7 +31,7 @@ from torch import nn
 from torch.func import functional_call, grad, jvp, vmap
 
 from core.errors import BadChoice, OutOfRange
-from core.models.resnet import cifar_blocks_per_stage
+from core.models.resnet import cifar_blocks_per_stage, cifar_resnet
 from core.training.data import load_dataset
 from core.training.engine import TrainConfig
 from core.training.tasks import Emit, Limits, Outcome, Progress, Result
@@ -40,6 +40,8 @@ from core.training.trained import Stopped, check_stop, train_plain_and_residual
 Params = dict[str, torch.Tensor]
 SUBSET_SEED = 0  # which training examples the loss is measured on never depends on the task's seed
 GRID_SIZES = tuple(range(5, 42, 2))  # odd, so θ* itself is the centre point of the grid
+
+
 def default_chunk() -> int:
     """Weight sets evaluated at once: 1 on one thread, 8 (vmap) on more (see the module docstring)."""
     return 1 if torch.get_num_threads() == 1 else 8
@@ -158,8 +160,6 @@ def next_try(depth: int, max_depth: int) -> str:
 @lru_cache(maxsize=None)
 def parameter_count(depth: int, width: int = TrainConfig.width) -> int:
     """Parameters of the lesson's net of ``depth`` (8×8 digits, 10 classes), built on the meta device."""
-    from core.models.resnet import cifar_resnet
-
     with torch.device("meta"):
         model = cifar_resnet(depth, 10, 1, True, "A", "basic", True, width)
     return sum(p.numel() for p in model.parameters())
