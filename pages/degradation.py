@@ -4,10 +4,11 @@ import streamlit as st
 
 from core.errors import CoreError
 from core.lessons.degradation import DEGRADATION_TOLERANCE, degradation_configs, degradation_holds
+from core.lessons.predictions import judge_degradation
 from core.reference import reference
 from core.training.data import load_dataset
 from core.training.results import ENV_VAR, error_axis_max, folder_stamp, load_results, results_dir, summary_rows
-from ui import claims, controls, links, training
+from ui import claims, controls, links, predict, training
 from ui.figures.degradation import depth_colors, error_panel, reproduction_chart
 from ui.shell import require_shell
 from ui.text import dec, lang, lesson_title, md, num, show_error, t
@@ -26,6 +27,8 @@ c1, c2, c3 = st.columns([2, 1, 1])
 depths, epochs, seed = control(c1, P["dg_depths"]), control(c2, P["dg_epochs"]), control(c3, P["dg_seed"])
 ready = len(depths) >= 2 and None not in (epochs, seed)  # a refused number box has its own message
 tasks = degradation_configs(seed, tuple(sorted(depths)), epochs) if ready else []
+if ready:
+    predict.ask("degradation", starts=("dg_train",), busy=training.busy(L), depth=max(depths))
 b1, b2, b3 = st.columns([1, 1, 1])
 training.run_buttons(b1, b2, L, t("degradation.train", n=2 * len(depths)), lambda: tasks, t("degradation.stop"),
                      start_key="dg_train", stop_key="dg_stop", disabled=not ready)
@@ -79,6 +82,7 @@ def draw(snaps):
            res_shallow=dec(100 * final[(shallow, True)], 1), res_deep=dec(100 * final[(deep, True)], 1),
            plain_verdict=t("degradation.yes" if plain_worse else "degradation.no"),
            res_verdict=t("degradation.yes" if res_ok else "degradation.no"))
+    predict.reveal("degradation", judge_degradation(snaps))
 
 
 if training.jobs(L):

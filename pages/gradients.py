@@ -2,9 +2,11 @@
 
 import streamlit as st
 
+from core.lessons import readings
 from core.lessons.gradflow import StackConfig, compare_grad_norms, jacobian_check, jacobian_products, training_configs
+from core.lessons.predictions import judge_gradients
 from core.training.data import load_dataset
-from ui import controls, readings, training
+from ui import controls, predict, training
 from ui.controls import GAINS
 from ui.figures import heatmap, line_chart
 from ui.shell import require_shell
@@ -93,6 +95,7 @@ md(L, "nets", depth=net_depth, batch=BATCH, plain_ratio=sci(g.plain_early_late, 
 # --- While training ---------------------------------------------------------------------------------
 st.subheader(t("gradients.train_heading"))
 md(L, "training")
+predict.ask("gradients", starts=("gr_train",), busy=training.busy(L), depth=net_depth)
 b1, b2 = st.columns([1, 1])
 training.run_buttons(b1, b2, L, t("gradients.train", depth=net_depth), lambda: training_configs(net_depth, bn),
                      t("gradients.stop"), start_key="gr_train", stop_key="gr_stop")
@@ -121,6 +124,7 @@ def draw(snaps):
                                    t("gradients.wnorm_axis"), lang(), log_y=True,
                                    colors={t("gradients.plain"): "#ea580c", t("gradients.residual"): "#4f46e5"}),
                         width="stretch", key="gr_conv1_chart")
+    predict.reveal("gradients", judge_gradients(snaps))
 
 
 training.live(L, draw)

@@ -6,8 +6,9 @@ from core.errors import CoreError
 from core.lessons.kinds import (CONCAT_DEPTH, GATE_DEPTH, DenoiseTask, DenseReuseTask, cifar_dense_params,
                                 concat_configs, decimals, gate_configs, gate_lean, gate_start, growth, imagenet_pair,
                                 long_reading, reuse_moved, stage_costs, trend)
+from core.lessons.predictions import judge_long_skips
 from core.reference import reference
-from ui import claims, controls, runs, training
+from ui import claims, controls, predict, runs, training
 from ui.figures import line_chart
 from ui.figures.kinds import digit_grid, identity_rows, reuse_heatmaps
 from ui.shell import require_shell
@@ -170,6 +171,7 @@ l1, l2, l3 = st.columns(3)
 corruption = control(l1, P["ki_corr"])
 level = control(l2, P["ki_level"], help=t(f"kinds.level_help_{corruption}"))
 seed3 = control(l3, P["ki_seed3"])
+predict.ask("long_skips", starts=("ki_kinds_long",), busy=training.busy("kinds_long"))
 train_buttons("kinds_long", t("kinds.train_long"),
               lambda: [DenoiseTask(skips, corruption, float(level), seed=seed3) for skips in (True, False)], seed3 is None)
 
@@ -196,6 +198,7 @@ def draw_long(snaps):
     md(L, "long_result", mse_with=dec(w.test_mse, 4), mse_without=dec(wo.test_mse, 4),
        overall=section(L, f"long_{r.overall}", ratio=dec(r.ratio, 2)), coarse=part("coarse", r.coarse, r.coarse_trend),
        detail=part("detail", r.detail, r.detail_trend), levels=section(L, f"levels_{r.gain}"))
+    predict.reveal("long_skips", judge_long_skips(res))
 
 
 training.live("kinds_long", draw_long)

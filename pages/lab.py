@@ -5,8 +5,9 @@ import functools
 import streamlit as st
 
 from core.errors import CoreError
+from core.lessons.predictions import judge_lab_pair
 from core.training.engine import validate
-from ui import controls, links, runs, training
+from ui import controls, links, predict, runs, training
 from ui.controls import LAB_FILES, LIMITS
 from ui.figures.lab import RUN_COLORS, runs_chart
 from ui.shell import require_shell
@@ -77,13 +78,14 @@ except CoreError as err:  # over a cap, not 6n + 2, data files missing: said bef
     problem = True
     show_error(err)
 
+predict.ask("lab_pair", starts=("lab_pair", "lab_train"), busy=training.busy(L))
 b1, b2, b3, b4 = st.columns([1, 2, 1, 2])
 if b1.button(t("lab.train"), type="primary", key="lab_train", icon=":material/play_arrow:", disabled=problem):
     submit([cfg])
 if b2.button(t("lab.pair"), key="lab_pair", icon=":material/compare_arrows:", help=t("lab.pair_help"),
              disabled=problem):
     submit([cfg.replace(skip=False), cfg.replace(skip=True)])
-if any(not s.finished for s in training.snapshots(L)) and b3.button(t("lab.stop"), key="lab_stop",
+if training.busy(L) and b3.button(t("lab.stop"), key="lab_stop",
                                                                     icon=":material/stop:", help=t("lab.stop_help")):
     training.halt(L)
 links.lab_runs(L, MAX_RUNS)  # a link's runs (live or cached ones only), and ours into the URL
@@ -109,6 +111,7 @@ def draw(metric: str, x_axis: str, snaps) -> None:
     training.status_lines(snaps, label, hint=t("live.hint_lr"))
     key = ("lab", training.versions(snaps), tuple(label(s) for s in snaps), metric, x_axis, lang())
     chart(st, training.shared(key, lambda: runs_figure(metric, x_axis, snaps)), key="lab_chart")
+    predict.reveal("lab_pair", judge_lab_pair(snaps))
     pct = lambda x: t("lab.none") if x is None else t("lab.percent", value=dec(100 * x, 1))  # noqa: E731
     for s in snaps:
         now = runs.latest(s)

@@ -4,10 +4,11 @@ import numpy as np
 import streamlit as st
 
 from core.errors import CoreError
+from core.lessons import readings
 from core.lessons.imaging import PHOTOS, blur_analogy, digit_image, load_upload, photo_image
 from core.lessons.toy import ToyConfig, run_toy
 from core.lessons.worked import DEFAULT_NUMBERS, worked_example
-from ui import controls, readings
+from ui import controls
 from ui.controls import short
 from ui.figures import PALETTE, line_chart, picture
 from ui.figures.skip import contexts_dot

@@ -4,11 +4,13 @@ import numpy as np
 import streamlit as st
 
 from core.lessons.landscape import BASIN_LOSS, LandscapeTask, basin_extent, next_try, parameter_count, roughness_verdict
-from core.lessons.lesion import LESION_MAX_EPOCHS, UNTRAINED_MARGIN, LesionTask, closest_share, learned_little, summarize, untrained_advice
+from core.lessons.lesion import (LESION_MAX_EPOCHS, UNTRAINED_MARGIN, LesionTask, closest_share, learned_little,
+                                 summarize, untrained_advice)
 from core.lessons.paths import cifar_residual_blocks, path_lengths, paths_avoiding
+from core.lessons.predictions import judge_lesion
 from core.lessons.reuse import reuse_verdict, summarize_reuse
 from core.reference import reference
-from ui import claims, controls, training
+from ui import claims, controls, predict, training
 from ui.controls import WHY_DEPTHS
 from ui.figures.why import lesion_bars, lesion_curve, loss_contour, loss_slices, loss_surface, path_bars, reuse_map
 from ui.shell import require_shell
@@ -61,6 +63,7 @@ md(L, "lesion_intro")
 c1, c2, c3, c4 = st.columns(4)
 depth, epochs = control(c1, P["why_depth"]), control(c2, P["why_epochs"])
 seed, draws = control(c3, P["why_seed"]), control(c4, P["why_draws"])
+predict.ask("lesion", starts=("why_lesion_run",), busy=training.busy("why_lesion"))
 b1, b2 = st.columns([1, 1])
 training.run_buttons(b1, b2, "why_lesion", t("why.lesion_run"),
                      lambda: [LesionTask(depth, epochs, seed, draws)], t("why.stop"),
@@ -98,6 +101,7 @@ def draw_lesion(snaps):
     k_eq = closest_share(n, kv, nv)
     md(L, "lesion_share", deleted=kv, blocks=nv, left=num(2**nv // paths_avoiding(nv, kv)), n=n, k_equiv=k_eq,
        veit_share=dec(100 * kv / nv, 0), our_share=dec(100 * k_eq / n, 0))
+    predict.reveal("lesion", judge_lesion(r))
 
 
 training.live("why_lesion", draw_lesion)

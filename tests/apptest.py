@@ -7,6 +7,8 @@ from pathlib import Path
 from google.protobuf.json_format import MessageToDict
 from streamlit.testing.v1 import AppTest
 
+from ui import i18n
+
 APP = str(Path(__file__).resolve().parent.parent / "app.py")
 
 
@@ -46,3 +48,19 @@ def shown_text(at: AppTest) -> str:
         if proto is not None and hasattr(proto, "DESCRIPTOR"):
             parts += _strings(MessageToDict(proto))
     return "\n".join(parts)
+
+
+def live_snapshots(at: AppTest, key: str) -> list:
+    """The snapshots of the session's runs under ``key`` (ui.training's session state), as the page sees them."""
+    state = at.session_state[f"_live_{key}"] if f"_live_{key}" in at.session_state else {"jobs": [], "frozen": {}}
+    return [state["frozen"].get(j.id) or j.snapshot() for j in state["jobs"]]
+
+
+def prediction_box(at: AppTest, lang: str) -> tuple[str, str] | None:
+    """The shown "the run supports …" alert of ui.predict.reveal: (its kind, its text), or None."""
+    head = i18n.text(lang, "predict.supports", answer="", why="").split(":")[0]
+    for kind in ("success", "warning", "info"):
+        for el in at.get(kind):
+            if el.proto.body.startswith(head):
+                return kind, el.proto.body
+    return None

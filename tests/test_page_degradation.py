@@ -5,8 +5,10 @@ from __future__ import annotations
 import time
 
 from core.lessons.degradation import DEGRADATION_TOLERANCE, degradation_holds
+from core.lessons.predictions import judge_degradation
 from core.reference import reference
 from tests.apptest import open_page
+from tests.test_predictions import check_reveal
 from ui import i18n
 
 
@@ -25,9 +27,12 @@ def test_one_click_trains_plain_and_residual_pairs_and_states_the_result():
     at = open_page("degradation", "en")
     at.multiselect(key="dg_depths").set_value([8, 20])
     at.number_input(key="dg_epochs").set_value(1).run()
+    assert any("Predict first" in m.value and "(20 layers)" in m.value for m in at.markdown)  # the deepest picked
+    at.radio(key="predict_degradation").set_value("residual")
     at.button(key="dg_train").click().run()
     assert not at.exception and not at.error
     assert wait_done(at)
+    check_reveal(at, "en", "degradation", "degradation", judge_degradation, "residual")  # Plain-20 against ResNet-20
     table = at.dataframe[0].value
     names = list(table[i18n.text("en", "degradation.col_net")])
     assert names == ["Plain-8", "ResNet-8", "Plain-20", "ResNet-20"]

@@ -8,10 +8,13 @@ import time
 import numpy as np
 import pytest
 
+from core.lessons import readings
 from core.lessons.gradflow import StackConfig, compare_grad_norms, jacobian_check, jacobian_products
+from core.lessons.predictions import judge_gradients
 from core.training.data import load_dataset
 from tests.apptest import open_page
-from ui import i18n, readings
+from tests.test_predictions import check_reveal
+from ui import i18n
 from ui.controls import GAINS
 
 
@@ -46,6 +49,7 @@ def test_autograd_check_caption_reports_tiny_deviation():
 def test_training_both_nets_streams_gradient_norms():
     at = open_page("gradients", "en")
     at.select_slider(key="gr_net_depth").set_value(8).run()
+    at.radio(key="predict_gradients").set_value("vanishes")
     at.button(key="gr_train").click().run()
     assert not at.exception and not at.error
     deadline = time.time() + 60
@@ -59,6 +63,7 @@ def test_training_both_nets_streams_gradient_norms():
     charts = [c for c in at.get("plotly_chart") if "step" in c.proto.spec]
     assert len(charts) >= 2  # per-unit profile and first-conv history
     assert "gr_stop" not in [b.key for b in at.button]  # nothing left to stop once both runs are done
+    check_reveal(at, "en", "gradients", "gradients", judge_gradients, "vanishes")
 
 
 # ---- Sentences with live numbers: every branch, and the claims the prose makes about all settings ----

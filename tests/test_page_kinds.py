@@ -9,7 +9,9 @@ import time
 import pytest
 
 from core.lessons.kinds import gate_start, stage_costs
+from core.lessons.predictions import judge_long_skips
 from tests.apptest import open_page
+from tests.test_predictions import check_reveal
 from ui import i18n
 
 
@@ -147,8 +149,14 @@ def registry_results(task_type):
 
 
 def test_long_skip_and_reuse_sentences_state_what_the_runs_measured():
-    from core.lessons.kinds import DenoiseTask, DenseReuseTask, long_reading, reuse_moved
+    from core.lessons.kinds import (
+        DenoiseTask,
+        DenseReuseTask,
+        long_reading,
+        reuse_moved,
+    )
     at = open_page("kinds", "en")
+    at.radio(key="predict_long_skips").set_value("down")
     at.button(key="ki_kinds_long").click().run()
     at.button(key="ki_kinds_concat").click().run()
     assert not at.exception and not at.error
@@ -167,6 +175,9 @@ def test_long_skip_and_reuse_sentences_state_what_the_runs_measured():
                  coarse=part("coarse", r.coarse, r.coarse_trend), detail=part("detail", r.detail, r.detail_trend),
                  levels=prose("en", f"levels_{r.gain}"))
     assert want in shown(at)
+    answer = check_reveal(at, "en", "long_skips", "kinds_long",
+                          lambda snaps: judge_long_skips({s.task.long_skips: s.result for s in snaps}), "down")
+    assert answer == r.overall  # the same reading as the page's sentence above
     maps = next(s.result for s in registry_results(DenseReuseTask) if s.result is not None)
     change = maps.largest_change()
     moved = prose("en", f"reuse_{reuse_moved(change)}", change=i18n.fmt_float(100 * change, "en", 0))

@@ -9,10 +9,12 @@ import time
 import pytest
 
 import core.training.jobs
+from core.lessons.predictions import judge_lab_pair
 from core.training.data import DATA_ROOT
-from core.training.tasks import Limits
 from core.training.jobs import JobRegistry, default_registry
+from core.training.tasks import Limits
 from tests.apptest import open_page
+from tests.test_predictions import check_reveal
 from ui import i18n, runs
 
 WIDGETS = {"depth": "number_input", "width": "number_input", "epochs": "number_input", "seed": "number_input",
@@ -116,11 +118,15 @@ def test_stop_ends_the_run_and_keeps_its_curve():
 
 def test_pair_is_identical_but_for_the_skip_and_remove_drops_a_run():
     at = lab(depth=8, epochs=1, seed=103, bn=False)
+    at.radio(key="predict_lab_pair").set_value("plain")
     at.button(key="lab_pair").click().run()
     plain, residual = jobs(at)
     assert plain.task.replace(skip=True) == residual.task and not plain.task.skip
     assert plain.task.seed == residual.task.seed == 103
+    assert at.radio(key="predict_lab_pair").disabled  # locked in the click's own run, and while the pair trains
     poll(at, finished)
+    check_reveal(at, "en", "lab_pair", "lab", judge_lab_pair, "plain")  # the pair's own final training errors
+    assert not at.radio(key="predict_lab_pair").disabled
     names = [runs.run_label(1, plain.task, "en"), runs.run_label(2, residual.task, "en")]
     assert names == ["#1 Plain-8 · Adam 5 × 10⁻⁴ · no BN · seed 103", "#2 ResNet-8 · Adam 5 × 10⁻⁴ · no BN · seed 103"]
     data = {d["name"]: d for d in chart(at)["data"]}

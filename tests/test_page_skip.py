@@ -10,11 +10,12 @@ import numpy as np
 import pytest
 from PIL import Image
 
+from core.lessons import readings
 from core.lessons.imaging import blur_analogy, digit_image, load_upload, photo_image
 from core.lessons.toy import ToyConfig, run_toy
 from core.lessons.worked import worked_example
 from tests.apptest import open_page
-from ui import i18n, readings
+from ui import i18n
 
 
 def metrics(at) -> dict[str, str]:

@@ -9,7 +9,9 @@ import time
 
 import numpy as np
 
+from core.lessons.predictions import judge_lesion
 from tests.apptest import open_page
+from tests.test_predictions import check_reveal
 from ui import i18n
 
 
@@ -132,9 +134,11 @@ def test_lesion_run_shows_the_branches_its_numbers_call_for_and_the_reuse_maps()
     at.selectbox(key="why_depth").set_value(8)
     at.number_input(key="why_epochs").set_value(1)
     at.number_input(key="why_draws").set_value(2).run()
+    at.radio(key="predict_lesion").set_value("residual")
     at.button(key="why_lesion_run").click().run()
     assert wait_result(at, "why_reuse_True") and wait_result(at, "why_reuse_False")
     assert not at.exception and not at.error
+    check_reveal(at, "en", "lesion", "why_lesion", lambda snaps: judge_lesion(snaps[0].result), "residual")
     bars = chart(at, "why_single")
     chance = next(s["y0"] for s in bars["layout"]["shapes"] if s["line"]["color"] == "#64748b") / 100
     curve = chart(at, "why_k")

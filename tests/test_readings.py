@@ -1,4 +1,4 @@
-"""ui/readings.py: which reading of a live number a sentence states, on both sides of every threshold."""
+"""core/lessons/readings.py: which reading of a live number a sentence states, on both sides of every threshold."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ import math
 
 import pytest
 
-from ui import readings
+from core.lessons import readings
 
 
 @pytest.mark.parametrize("value, expected", [

@@ -51,11 +51,12 @@ def test_core_is_grouped_by_role():
 PACKAGES = ("core", "ui", "server")
 # ui/ from the bottom up: each module imports only modules of ui/ listed before it (the pure ones first:
 # they never import streamlit). ui.figures.<lesson> are the lessons' figures, built from ui.figures.
-UI_LAYERS = ("ui.i18n", "ui.path", "ui.readings", "ui.runs", "ui.controls", "ui.figures", "ui.figures.*",  # pure
+UI_LAYERS = ("ui.i18n", "ui.path", "ui.runs", "ui.controls", "ui.figures", "ui.figures.*",  # pure
              "ui.text",  # the session's language and presenter view, strings, prose, numbers
              "ui.claims",  # the over-seed lines under live results, from assets/claims.json
              "ui.widgets",  # widgets from their declarations, tables, charts, the quiz
              "ui.training",  # live training: jobs, polling, Train/Stop, status lines
+             "ui.predict",  # the prediction asked before a live run, and what the run supports
              "ui.links",  # the URL: controls restored and written, runs in a link
              "ui.shell")  # page setup: language, presenter view, navigation, the page's link
 

@@ -163,6 +163,11 @@ def snapshots(key: str) -> list[JobSnapshot]:
     return [snapshot(key, j) for j in jobs(key)]
 
 
+def busy(key: str) -> bool:
+    """Does this session have runs under ``key`` that are still queued or training?"""
+    return any(not s.finished for s in snapshots(key))
+
+
 def csv_of(key: str) -> Callable[[], str]:
     """The session's runs under ``key`` as CSV (ui.runs.to_csv), their records read when called: a
     download button calls it when clicked, in another thread, where session state is out of reach."""
@@ -257,7 +262,7 @@ def run_buttons(start_col, stop_col, key: str, label: str, tasks: Callable[[], S
             start(key, tasks())
         except CoreError as err:
             show_error(err)
-    if any(not s.finished for s in snapshots(key)) and stop_col.button(stop_label, key=stop_key, icon=":material/stop:"):
+    if busy(key) and stop_col.button(stop_label, key=stop_key, icon=":material/stop:"):
         halt(key)
 
 
