@@ -75,6 +75,8 @@ def test_presenter_view_fits_a_projector(browser, server_url, lang, size):
         page.wait_for_function(f"() => {ROOT_SIZE} >= 20", timeout=20_000)
         assert page.locator("[data-testid='stException']").count() == 0
         assert page.locator("h1").first.inner_text().strip() == expected_title(slug, lang)
+        # On a loaded machine the widgets may be painted a moment after the run went idle (a fresh clone: none yet).
+        page.wait_for_selector("[data-testid=stMain] [data-testid=stWidgetLabel]", state="attached", timeout=20_000)
         shot(page, f"presenter-{slug}-{lang}-{size}")
         # The sidebar is folded away, the type is large, the prose is folded into expanders.
         assert page.locator("[data-testid='stSidebar']").get_attribute("data-collapsed") == "true"
