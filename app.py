@@ -7,6 +7,7 @@ from ui import shell, training
 st.set_page_config(page_title="Residual Lab", page_icon="🔗", layout="wide")
 
 lang = shell.language_control()
+shell.presenter_login()
 shell.presenter_control()
 page = shell.navigation(lang)
 shell.device_badge()

@@ -1,17 +1,28 @@
-"""The server entry point: `streamlit run serve.py` serves app.py with one fix to Streamlit's routing.
+"""The server entry point: `streamlit run serve.py` serves app.py behind two pieces of middleware.
 
-Streamlit answers any unknown path with its index.html, whose scripts are linked relative to the
-page (``./static/js/…``). One level deep (``/lab``) they resolve to ``/static/…``; two levels deep
-(``/lab/extra``) they resolve to ``/lab/static/…``, which is answered with index.html again, so the
-browser gets HTML for JavaScript and shows an empty page forever (streamlit/streamlit#8013, still
-open in 1.67). ``NestedPageRedirect`` sends a browser that asks for such a page to its first
-segment (``/lab/extra?lang=en`` → ``/lab?lang=en``): a known page opens, an unknown one gets
-Streamlit's own "page not found" and the home page, as ``/doesnotexist`` does.
+``NestedPageRedirect`` (server/routing.py): Streamlit answers any unknown path with its index.html,
+whose scripts are linked relative to the page (``./static/js/…``). One level deep (``/lab``) they
+resolve to ``/static/…``; two levels deep (``/lab/extra``) they resolve to ``/lab/static/…``, which is
+answered with index.html again, so the browser gets HTML for JavaScript and shows an empty page
+forever (streamlit/streamlit#8013, still open in 1.67). It sends a browser that asks for such a page
+to its first segment (``/lab/extra?lang=en`` → ``/lab?lang=en``): a known page opens, an unknown one
+gets Streamlit's own "page not found" and the home page, as ``/doesnotexist`` does.
+
+``ClassroomCookies`` (server/classroom.py): the presenter link's cookie and each browser's voter id.
+The presenter link is printed here, once, when the server starts.
 """
 
+import sys
+
 from starlette.middleware import Middleware
+from streamlit import config
 from streamlit.starlette import App
 
+from core.classroom.polls import default_board
+from server.classroom import ClassroomCookies
 from server.routing import NestedPageRedirect
 
-app = App("app.py", middleware=[Middleware(NestedPageRedirect)])
+app = App("app.py", middleware=[Middleware(NestedPageRedirect), Middleware(ClassroomCookies)])
+
+print(f"Presenter link (keep it private; students need only the address): "
+      f"http://localhost:{config.get_option('server.port')}/presenter?key={default_board().key}", file=sys.stderr, flush=True)

@@ -45,9 +45,10 @@ class Seen:
 class Student:
     """One session: ``open(page)``, ``press(label)``, then ``watch`` until a text appears."""
 
-    def __init__(self, base_url: str, page: str, query: str = "lang=en"):
+    def __init__(self, base_url: str, page: str, query: str = "lang=en", cookies: dict[str, str] | None = None):
         self.ws_url = base_url.replace("http://", "ws://") + "/_stcore/stream"
         self.page, self.query = page, query
+        self.cookies = dict(cookies or {})  # sent with the websocket handshake, as a browser sends its cookies
         self.seen = Seen()
         self._page_hash = ""
         self._buttons: dict[str, str] = {}  # label → widget id
@@ -147,6 +148,8 @@ class Student:
                           # ping sits unread behind the backlog, and after 30 s the server closes the
                           # socket (1011 keepalive ping timeout: seen on a loaded fresh clone).
                           max_queue=None,
+                          additional_headers={"Cookie": "; ".join(f"{k}={v}" for k, v in self.cookies.items())}
+                          if self.cookies else None,
                           **LEGACY)
         self._rerun()
         self._finished.clear()
@@ -181,6 +184,41 @@ class Student:
             raise LookupError(f"no button like {label_part!r} among {list(self._buttons)}")
         self._click = time.perf_counter()
         self._rerun([WidgetState(id=self._buttons[label], trigger_value=True)])
+
+    def button_id(self, label_part: str) -> str:
+        """The widget id of the button whose label contains ``label_part`` (as drawn to this client)."""
+        label = next((lbl for lbl in self._buttons if label_part in lbl), None)
+        if label is None:
+            raise LookupError(f"no button like {label_part!r} among {list(self._buttons)}")
+        return self._buttons[label]
+
+    def forge(self, widget_id: str) -> None:
+        """Send a click on a widget id this page may never have drawn for this client (a made-up
+        request: what a page does not offer a session must not happen when it is sent anyway)."""
+        self._finished.clear()
+        self._rerun([WidgetState(id=widget_id, trigger_value=True)])
+        self._pump(time.perf_counter() + 60, self._finished.is_set)
+
+    def until(self, seconds: float, condition) -> bool:
+        """Keep the page open (polling as the browser does) until ``condition(self)`` holds after the
+        last run or a later one, or time is up; whether it held."""
+        held = [bool(self.seen.texts) and bool(condition(self))]  # the last run may show it already
+        if held[0]:
+            return True
+
+        def check() -> bool:
+            if self._finished.is_set():
+                self._finished.clear()
+                held[0] = bool(condition(self))
+            return held[0]
+
+        self._finished.clear()
+        self._pump(time.perf_counter() + seconds, check)
+        return held[0]
+
+    def shows(self, part: str) -> bool:
+        """Did the last finished run (a page or fragment run) show a text containing ``part``?"""
+        return any(part in text for text in self.seen.texts)
 
     def watch(self, seconds: float, done_text: str, count: int = 1) -> Seen:
         """Keep the page open (polling as the browser does) until one run of the page shows

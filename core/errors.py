@@ -305,3 +305,19 @@ class BadDenseDepth(CoreError):
             f"The nearest valid depth is {nearest}.",
             depth=depth, per=per, nearest=nearest,
         )
+
+
+class NotPresenter(CoreError):
+    def __init__(self, action: str):
+        super().__init__("not_presenter", f"Only the presenter can {action} a poll.", action=action)
+
+
+class PollClosed(CoreError):
+    def __init__(self):
+        super().__init__("poll_closed", "This poll is closed: votes are no longer counted.")
+
+
+class AlreadyVoted(CoreError):
+    def __init__(self, answer: str):
+        super().__init__("already_voted", f"This session has already voted ({answer}); one vote per session.",
+                         answer=answer)

@@ -28,7 +28,7 @@ depths, epochs, seed = control(c1, P["dg_depths"]), control(c2, P["dg_epochs"]),
 ready = len(depths) >= 2 and None not in (epochs, seed)  # a refused number box has its own message
 tasks = degradation_configs(seed, tuple(sorted(depths)), epochs) if ready else []
 if ready:
-    predict.ask("degradation", starts=("dg_train",), busy=training.busy(L), depth=max(depths))
+    predict.ask("degradation", key=L, starts={"dg_train": lambda: tasks}, depth=max(depths))
 b1, b2, b3 = st.columns([1, 1, 1])
 training.run_buttons(b1, b2, L, t("degradation.train", n=2 * len(depths)), lambda: tasks, t("degradation.stop"),
                      start_key="dg_train", stop_key="dg_stop", disabled=not ready)

@@ -95,7 +95,7 @@ md(L, "nets", depth=net_depth, batch=BATCH, plain_ratio=sci(g.plain_early_late, 
 # --- While training ---------------------------------------------------------------------------------
 st.subheader(t("gradients.train_heading"))
 md(L, "training")
-predict.ask("gradients", starts=("gr_train",), busy=training.busy(L), depth=net_depth)
+predict.ask("gradients", key=L, starts={"gr_train": lambda: training_configs(net_depth, bn)}, depth=net_depth)
 b1, b2 = st.columns([1, 1])
 training.run_buttons(b1, b2, L, t("gradients.train", depth=net_depth), lambda: training_configs(net_depth, bn),
                      t("gradients.stop"), start_key="gr_train", stop_key="gr_stop")

@@ -171,9 +171,12 @@ l1, l2, l3 = st.columns(3)
 corruption = control(l1, P["ki_corr"])
 level = control(l2, P["ki_level"], help=t(f"kinds.level_help_{corruption}"))
 seed3 = control(l3, P["ki_seed3"])
-predict.ask("long_skips", starts=("ki_kinds_long",), busy=training.busy("kinds_long"))
-train_buttons("kinds_long", t("kinds.train_long"),
-              lambda: [DenoiseTask(skips, corruption, float(level), seed=seed3) for skips in (True, False)], seed3 is None)
+def long_tasks() -> list[DenoiseTask]:
+    return [DenoiseTask(skips, corruption, float(level), seed=seed3) for skips in (True, False)]
+
+
+predict.ask("long_skips", key="kinds_long", starts={"ki_kinds_long": long_tasks})
+train_buttons("kinds_long", t("kinds.train_long"), long_tasks, seed3 is None)
 
 
 def draw_long(snaps):

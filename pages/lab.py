@@ -78,13 +78,15 @@ except CoreError as err:  # over a cap, not 6n + 2, data files missing: said bef
     problem = True
     show_error(err)
 
-predict.ask("lab_pair", starts=("lab_pair", "lab_train"), busy=training.busy(L))
+pair = [cfg.replace(skip=False), cfg.replace(skip=True)]
+predict.ask("lab_pair", key=L, starts={"lab_pair": lambda: pair, "lab_train": None},
+            join=lambda key, tasks: [training.add(key, task) for task in tasks])
 b1, b2, b3, b4 = st.columns([1, 2, 1, 2])
 if b1.button(t("lab.train"), type="primary", key="lab_train", icon=":material/play_arrow:", disabled=problem):
     submit([cfg])
 if b2.button(t("lab.pair"), key="lab_pair", icon=":material/compare_arrows:", help=t("lab.pair_help"),
              disabled=problem):
-    submit([cfg.replace(skip=False), cfg.replace(skip=True)])
+    submit(pair)
 if training.busy(L) and b3.button(t("lab.stop"), key="lab_stop",
                                                                     icon=":material/stop:", help=t("lab.stop_help")):
     training.halt(L)

@@ -63,7 +63,7 @@ md(L, "lesion_intro")
 c1, c2, c3, c4 = st.columns(4)
 depth, epochs = control(c1, P["why_depth"]), control(c2, P["why_epochs"])
 seed, draws = control(c3, P["why_seed"]), control(c4, P["why_draws"])
-predict.ask("lesion", starts=("why_lesion_run",), busy=training.busy("why_lesion"))
+predict.ask("lesion", key="why_lesion", starts={"why_lesion_run": lambda: [LesionTask(depth, epochs, seed, draws)]})
 b1, b2 = st.columns([1, 1])
 training.run_buttons(b1, b2, "why_lesion", t("why.lesion_run"),
                      lambda: [LesionTask(depth, epochs, seed, draws)], t("why.stop"),

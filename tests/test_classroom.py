@@ -8,6 +8,8 @@ import random
 import re
 import threading
 import time
+import urllib.error
+import urllib.request
 
 import pytest
 
@@ -16,6 +18,7 @@ from tests.browser import free_port, start_server
 from ui import i18n
 
 PAIR = i18n.text("en", "lab.pair")
+KEY = "test-presenter-key-" + "x" * 8
 DONE = ":green[" + i18n.text("en", "lab.status_done") + "]"
 
 
@@ -23,7 +26,7 @@ DONE = ":green[" + i18n.text("en", "lab.status_done") + "]"
 def server():
     """A real server that logs each computation the job registry starts and ends."""
     port = free_port()
-    proc = start_server(port, env={"RESIDUAL_LAB_LOG": "INFO"})
+    proc = start_server(port, env={"RESIDUAL_LAB_LOG": "INFO", "RESIDUAL_LAB_PRESENTER_KEY": KEY})
     lines: list[str] = []
     reader = threading.Thread(target=lambda: lines.extend(l.decode(errors="replace") for l in proc.stdout),
                               daemon=True)
@@ -103,3 +106,84 @@ def test_the_server_does_not_collect_all_garbage_after_every_run():
     out = subprocess.run([sys.executable, "-c", code], cwd=root, capture_output=True, text=True, check=True)
     assert json.loads(out.stdout.strip().splitlines()[-1]) == {"runner.postScriptGC": False,
                                                                "server.fileWatcherType": "none"}
+
+
+# ---- The class poll, through the protocol (what a client sends, not only what a page offers) ----
+
+def en(key: str, **kw) -> str:
+    return i18n.text("en", key, **kw)
+
+
+def test_the_presenter_link_sets_a_private_cookie_and_a_wrong_key_gets_nothing(server):
+    url, log = server
+    assert any(f"/presenter?key={KEY}" in line for line in log)  # printed once, at start
+
+    class NoRedirect(urllib.request.HTTPRedirectHandler):
+        def redirect_request(self, *args, **kwargs):
+            return None
+
+    opener = urllib.request.build_opener(NoRedirect)
+    with pytest.raises(urllib.error.HTTPError) as refused:
+        opener.open(f"{url}/presenter?key=guess")
+    assert refused.value.code == 403 and "residual_lab_presenter" not in str(refused.value.headers)
+    with pytest.raises(urllib.error.HTTPError) as ok:  # a 302 is an "error" without redirects
+        opener.open(f"{url}/presenter?key={KEY}")
+    cookie = ok.value.headers["Set-Cookie"]
+    assert ok.value.code == 302 and ok.value.headers["Location"] == "/?present=1"
+    assert cookie.startswith(f"residual_lab_presenter={KEY};") and "HttpOnly" in cookie and "SameSite=Strict" in cookie
+    page = urllib.request.urlopen(urllib.request.Request(f"{url}/degradation", headers={"Accept": "text/html"}))
+    assert page.headers["Set-Cookie"].startswith("residual_lab_voter=")  # a voter id for a reload
+
+
+def test_students_cannot_run_a_poll_vote_twice_or_vote_late_and_reloads_keep_everything(server):
+    url, _ = server
+    teacher = Student(url, "degradation", cookies={"residual_lab_presenter": KEY})
+    teacher.open()
+    open_id = teacher.button_id(en("poll.open"))
+    ana = Student(url, "degradation", cookies={"residual_lab_voter": "ana"})
+    ana.open()
+    tally = lambda n: lambda s: s.shows(en("poll.open_presenter", votes=n))  # noqa: E731
+    voting = lambda s: s.shows(en("poll.open_student"))  # noqa: E731
+
+    ana.forge(open_id)  # a student sends the presenter's "open" click: nothing opens
+    assert not ana.until(5, voting)
+    teacher.press(en("poll.open"))
+    assert teacher.until(20, tally(0)) and ana.until(20, voting)
+    close_id, reset_id = teacher.button_id(en("poll.close")), teacher.button_id(en("poll.reset"))
+    ana.forge(close_id)
+    ana.forge(reset_id)
+    assert ana.until(10, voting) and teacher.until(10, tally(0))  # still open, nothing reset
+
+    vote_id = ana.button_id(en("predict.degradation.a_residual"))
+    ana.press(en("predict.degradation.a_residual"))
+    assert ana.until(20, lambda s: s.shows(en("poll.voted", answer=en("predict.degradation.a_residual"))))
+    ana.forge(vote_id)  # the same tap sent again
+    ana.forge(ana.button_id(en("predict.degradation.a_plain")))  # or another answer
+    binh = Student(url, "degradation", cookies={"residual_lab_voter": "binh"})
+    binh.open()
+    assert binh.until(20, voting)
+    late_id = binh.button_id(en("predict.degradation.a_plain"))
+    binh.press(en("predict.degradation.a_plain"))
+    assert teacher.until(20, tally(2)) and not teacher.until(3, tally(3))
+
+    ana.close()  # a reload: a new session, the same browser cookie
+    ana = Student(url, "degradation", cookies={"residual_lab_voter": "ana"})
+    ana.open()
+    assert ana.until(20, lambda s: s.shows(en("poll.voted", answer=en("predict.degradation.a_residual"))))
+    assert not ana.shows(en("poll.open_student"))  # no buttons for a second vote
+
+    chi = Student(url, "degradation", cookies={"residual_lab_voter": "chi"})
+    chi.open()
+    assert chi.until(20, voting)
+    chi_vote = chi.button_id(en("predict.degradation.a_same"))
+    teacher.press(en("poll.close"))
+    assert chi.until(20, lambda s: not s.shows(en("poll.open_student")))
+    chi.forge(chi_vote)  # a vote sent after the close
+    binh.forge(late_id)
+    teacher.close()  # the presenter reloads too: the tally is the server's, not the page's
+    teacher = Student(url, "degradation", cookies={"residual_lab_presenter": KEY})
+    teacher.open()
+    assert teacher.until(20, lambda s: s.shows(en("poll.closed_presenter", votes=2)))
+    for s in (teacher, ana, binh, chi):
+        assert not s.seen.exceptions
+        s.close()

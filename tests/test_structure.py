@@ -42,7 +42,7 @@ def test_core_is_grouped_by_role():
     """core/'s layout says what is a model, what is training and what explains a lesson."""
     top = {p.stem for p in (ROOT / "core").glob("*.py")}
     assert top <= {"__init__", "__main__", "errors", "reference"}, top
-    for group in ("models", "training", "lessons"):
+    for group in ("models", "training", "lessons", "classroom"):
         assert (ROOT / "core" / group / "__init__.py").exists()
 
 
@@ -130,7 +130,8 @@ def test_no_import_loop_anywhere():
     assert not loops, loops
 
 
-CORE_LAYERS = ("core.models", "core.training", "core.lessons")  # models, then training, then the lessons
+# models, then training, then the lessons, then what a class shares (polls on a lesson's prediction)
+CORE_LAYERS = ("core.models", "core.training", "core.lessons", "core.classroom")
 
 
 def test_core_groups_import_only_the_groups_below_them():

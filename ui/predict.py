@@ -1,53 +1,185 @@
-"""Predict, then watch: the question a live experiment asks before it runs, and, after the run, the
-answer its own numbers support (core.lessons.predictions) next to the session's guess.
+"""Predict, then watch: the question a live experiment asks before it runs, the class poll on it,
+and, after the run, the answer its own numbers support (core.lessons.predictions) next to the guess.
 
 ``ask`` draws the question above a lesson's Train button; ``reveal`` goes where the page draws its
-finished runs. The guess is this session's (widget state); it is locked while the runs train, so it
-is made before the curves appear.
+finished runs. Alone, a student's guess is a choice in the box, committed when Train is clicked and
+locked while the runs train. In class, the presenter (ui.shell.presenter_login) opens a poll on the
+question from the same box: every student's box turns into one-tap answers, the presenter's shows the
+live tally, and the presenter's Train click closes the poll and starts the run every voter's page
+then joins. The rules (one vote per voter, none in a closed poll, only the presenter opens, closes
+or resets) are the board's (core.classroom.polls); this module only draws what a session may do.
 """
 
 from __future__ import annotations
 
+import time
+from typing import Callable, Sequence
+
 import streamlit as st
 
+from core.classroom.polls import VOTER_COOKIE, PollView, default_board
+from core.errors import CoreError
 from core.lessons.predictions import PREDICTIONS, Verdict
+from core.training.tasks import Task
 
-from . import i18n
-from .text import lang, t
+from . import i18n, training
+from .figures.poll import tally_bars
+from .text import error_text, lang, presenter_key, t
+from .widgets import chart
+
+POLL_SECONDS = 1.0  # the presenter's tally redraws this often while a poll is open
+STUDENT_SECONDS = 2.0  # a student's box looks for a poll this often while a presenter is on the server
+IDLE_SECONDS = 15.0  # … and this often when no presenter has drawn a page for PRESENTER_GONE seconds
+PRESENTER_GONE = 3 * 3600.0
+_MADE = "_predict_made_"  # session state: the guess as it was when Train was clicked (or the vote)
+_JOINED = "_poll_joined_"  # session state: the poll whose run this session joined
 
 
 def _key(pid: str) -> str:
     return f"predict_{pid}"
 
 
+def voter() -> str:
+    """Who votes: the browser's voter cookie (server/classroom.py; it survives a reload), or else
+    this session (a client without cookies votes once per session)."""
+    return (st.context.cookies or {}).get(VOTER_COOKIE) or training.session_id()
+
+
 def guess(pid: str) -> str | None:
-    """The guess the session made before its latest run (committed at the Train click), or, before
-    any run, the answer it has chosen now; None without one."""
+    """The guess the session made before its latest run (committed at the Train click, or its vote
+    in the class poll), or, before any run, the answer it has chosen now; None without one."""
     state = st.session_state
     return state[_MADE + pid] if _MADE + pid in state else state.get(_key(pid))
 
 
-_MADE = "_predict_made_"  # session state: the guess as it was when Train was clicked
+def ask(pid: str, *, key: str, starts: dict[str, Callable[[], Sequence[Task]] | None],
+        join: Callable[[str, Sequence[Task]], object] = training.start, **params) -> None:
+    """The prediction box above a lesson's Train button(s), under the page's live ``key``.
 
-
-def ask(pid: str, *, starts: tuple[str, ...], busy: bool, **params) -> None:
-    """The prediction box above a lesson's Train button(s): the question (``params`` fill it, e.g. the
-    depth) and its answers, none chosen at first. ``starts``: the keys of the buttons that start the
-    runs; in the run a click causes (the button's state is already True here, above the button), the
-    choice is committed as the guess that run is judged against. While the runs train (``busy``) the
-    choice is shown locked."""
-    state = st.session_state
-    clicked = any(state.get(k) for k in starts)
+    ``starts``: the keys of the buttons that start runs, each with the tasks it submits (None: a
+    button that only locks the guess, like the Lab's single run). In the run a click causes (the
+    button's state is already True here, above the button) the guess is committed; a presenter's
+    click also closes the open poll and hands its tasks to every voter's page, which ``join`` s them
+    (``training.start``, or the Lab's ``add``). ``params`` fill the question (e.g. the depth).
+    """
+    state, board = st.session_state, default_board()
+    clicked = next((k for k in starts if state.get(k)), None)
     if clicked:
         state[_MADE + pid] = state.get(_key(pid))
+        poll = board.current(pid)
+        if presenter_key() and starts[clicked] and poll is not None and not poll.run:
+            board.attach_run(presenter_key(), poll.id, list(starts[clicked]()))
+            state[_JOINED + pid] = poll.id  # the presenter's own click runs it
+    question = t(f"predict.{pid}.question", **params)
+    _box(pid, key, join, question, locked=bool(clicked) or training.busy(key))
+
+
+def _every(pid: str) -> float | None:
+    """How often this session's box looks at the board: the presenter's while a poll is open, a
+    student's always (faster while a presenter is on the server)."""
+    board = default_board()
+    if presenter_key():
+        poll = board.current(pid)
+        return POLL_SECONDS if poll is not None and poll.status == "open" else None
+    return STUDENT_SECONDS if time.time() - board.presenter_seen < PRESENTER_GONE else IDLE_SECONDS
+
+
+def _box(pid: str, key: str, join, question: str, locked: bool) -> None:
+    every = _every(pid)
+
+    @st.fragment(run_every=every)
+    def box():
+        board, state = default_board(), st.session_state
+        poll = board.current(pid)
+        if poll is not None and poll.status == "open" and every == IDLE_SECONDS:
+            st.rerun()  # a poll opened while this page looked seldom: the whole page, to look every 2 s
+        with st.container(border=True, key=f"predict_box_{pid}"):
+            st.markdown(f"**:material/psychology_alt: {t('predict.heading')}.** {question}")
+            if presenter_key():
+                _presenter_controls(pid, poll)
+            if poll is not None and poll.status == "open" and not presenter_key():
+                _vote_buttons(pid, poll)
+            elif not (presenter_key() and poll is not None):  # the presenter running a poll asks, not guesses
+                _choice(pid, locked)
+            if poll is not None and (presenter_key() or poll.status == "closed"):
+                _tally(pid, poll)
+        if (poll is not None and poll.run and state.get(_JOINED + pid) != poll.id
+                and board.vote_of(poll.id, voter()) is not None):
+            state[_JOINED + pid] = poll.id  # a voter watches the run the presenter started, once
+            try:
+                join(key, poll.run)
+            except CoreError as err:
+                state["_poll_error"] = error_text(err)
+            st.rerun()  # the whole page: its live section draws the run
+
+    box()
+
+
+def _choice(pid: str, locked: bool) -> None:
     pred, lang_ = PREDICTIONS[pid], lang()  # bound now: Streamlit may format options outside the script run
-    with st.container(border=True, key=f"predict_box_{pid}"):
-        st.markdown(f"**:material/psychology_alt: {t('predict.heading')}.** {t(f'predict.{pid}.question', **params)}")
-        st.radio(t("predict.label"), pred.answers, index=None, key=_key(pid), horizontal=True,
-                 disabled=busy or clicked, format_func=lambda a: i18n.text(lang_, f"predict.{pid}.a_{a}"),
-                 help=t("predict.help"), label_visibility="collapsed")
-        if busy or clicked:
-            st.caption(t("predict.locked"))
+    st.radio(t("predict.label"), pred.answers, index=None, key=_key(pid), horizontal=True, disabled=locked,
+             format_func=lambda a: i18n.text(lang_, f"predict.{pid}.a_{a}"), help=t("predict.help"),
+             label_visibility="collapsed")
+    if locked:
+        st.caption(t("predict.locked"))
+
+
+def _on_vote(pid: str, poll_id: int, answer: str, who: str) -> None:
+    try:
+        default_board().vote(poll_id, who, answer)
+        st.session_state[_MADE + pid] = answer
+    except CoreError as err:
+        st.session_state["_poll_error"] = error_text(err)
+
+
+def _vote_buttons(pid: str, poll: PollView) -> None:
+    """One tap per answer; after the vote, the answer this browser gave (also after a reload)."""
+    who = voter()
+    mine = default_board().vote_of(poll.id, who)
+    if "_poll_error" in st.session_state:
+        st.error(st.session_state.pop("_poll_error"), icon=":material/error:")
+    if mine is not None:
+        st.session_state[_MADE + pid] = mine
+        st.success(t("poll.voted", answer=t(f"predict.{pid}.a_{mine}")), icon=":material/how_to_vote:")
+        return
+    st.caption(t("poll.open_student"))
+    cols = st.columns(len(poll.answers))
+    for col, answer in zip(cols, poll.answers):
+        col.button(t(f"predict.{pid}.a_{answer}"), key=f"vote_{pid}_{poll.id}_{answer}", width="stretch",
+                   on_click=_on_vote, args=(pid, poll.id, answer, who), icon=":material/how_to_vote:")
+
+
+def _presenter_controls(pid: str, poll: PollView | None) -> None:
+    """Open, close, reset; the tally as CSV. Every action goes through the board with the key."""
+    board, pkey = default_board(), presenter_key()
+    c1, c2, c3 = st.columns(3)
+    try:
+        if poll is None or poll.status == "closed":
+            if c1.button(t("poll.open"), key=f"poll_open_{pid}", type="primary", icon=":material/how_to_vote:"):
+                board.open(pkey, pid)
+                st.rerun()
+        elif c1.button(t("poll.close"), key=f"poll_close_{pid}", icon=":material/lock:"):
+            board.close(pkey, poll.id)
+            st.rerun()
+        if poll is not None and c2.button(t("poll.reset"), key=f"poll_reset_{pid}", icon=":material/restart_alt:"):
+            board.reset(pkey, poll.id)
+            st.session_state.pop(_JOINED + pid, None)
+            st.rerun()
+    except CoreError as err:
+        st.error(error_text(err), icon=":material/error:")
+    if poll is not None:
+        c3.download_button(t("poll.csv"), lambda: board.tally_csv(poll.id), file_name=f"residual-lab-poll-{pid}-{poll.id}.csv",
+                           mime="text/csv", on_click="ignore", key=f"poll_csv_{pid}", icon=":material/download:")
+        st.caption(t("poll.open_presenter" if poll.status == "open" else "poll.closed_presenter", votes=poll.total))
+
+
+def _tally(pid: str, poll: PollView) -> None:
+    lang_ = lang()
+    labels = [i18n.text(lang_, f"predict.{pid}.a_{a}") for a in poll.answers]
+    fig = training.shared(("poll", poll.id, poll.version, lang_), lambda: tally_bars(
+        labels, [poll.counts[a] for a in poll.answers], t("poll.tally_title", votes=poll.total), t("poll.votes_axis"),
+        lang_))
+    chart(st, fig, key=f"poll_tally_{pid}")
 
 
 def _pct(x: float, lang_: str) -> str:

@@ -5,16 +5,19 @@ first. The top layer of ui/: it builds on ui.links, which builds on live trainin
 from __future__ import annotations
 
 import inspect
+import time
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import streamlit as st
 from streamlit.runtime.pages_manager import PagesManager
 
+from core.classroom.polls import PRESENTER_COOKIE, default_board
 from core.training.device import pick_device
 
 from . import i18n, links
 from .path import GROUPS, LESSONS, page_file
-from .text import LANG_KEY, PAGE_KEY, PRESENT_KEY, lesson_title, presenting, t
+from .text import LANG_KEY, PAGE_KEY, PRESENT_KEY, PRESENTER_KEY, lesson_title, presenter_key, presenting, t
 
 
 def _initial_lang() -> str:
@@ -126,12 +129,41 @@ def presenter_control() -> bool:
     return on
 
 
+def presenter_login() -> bool:
+    """Is this session the class's presenter? It is when its presenter cookie (set by the presenter
+    link, server/classroom.py) or a ``?presenter=`` value holds the server's key. The query value is
+    taken out of the URL at once, so the key never stays in an address bar or a copied link; a wrong
+    one is refused without being shown. The presenter's sidebar shows the private link."""
+    state, board = st.session_state, default_board()
+    raw = st.query_params.get("presenter")
+    if raw is not None:
+        del st.query_params["presenter"]
+        if board.is_presenter(raw):
+            state[PRESENTER_KEY] = raw
+        else:
+            state["_presenter_refused"] = True
+    if PRESENTER_KEY not in state:
+        held = (st.context.cookies or {}).get(PRESENTER_COOKIE)
+        if board.is_presenter(held):
+            state[PRESENTER_KEY] = held
+    if not presenter_key():
+        return False
+    board.presenter_seen = time.time()  # students' pages look for a poll more often while a presenter is on
+    url = urlsplit(st.context.url or "")
+    link = f"{url.scheme}://{url.netloc}/presenter?key={board.key}" if url.netloc else f"/presenter?key={board.key}"
+    st.sidebar.caption(f":material/co_present: {t('poll.presenter_badge')}")
+    with st.sidebar.popover(t("poll.presenter_link"), icon=":material/key:", width="stretch"):
+        st.caption(t("poll.presenter_link_help"))
+        st.code(link, language=None, wrap_lines=True)
+    return True
+
+
 def _shell_notices() -> list[str]:
     """``?lang=`` / ``?present=`` values that cannot be used (checked once, on the session's first run)."""
     if st.session_state.get("_shell_checked"):
         return []
     st.session_state["_shell_checked"] = True
-    bad = []
+    bad = ["presenter=…"] if st.session_state.pop("_presenter_refused", False) else []
     if "lang" in st.query_params and st.query_params.get("lang") not in i18n.LANGS:
         bad.append(f"lang={st.query_params.get('lang')}")
     if "present" in st.query_params and st.query_params.get("present") not in ("0", "1"):

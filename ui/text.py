@@ -16,6 +16,7 @@ from .path import LESSONS
 LANG_KEY = "_lang"  # session state: the language (ui.shell.language_control sets it)
 PRESENT_KEY = "_present"  # session state: presenter view on (ui.shell.presenter_control)
 PAGE_KEY = "_page"  # session state: the slug of the page this run draws (ui.shell.require_shell)
+PRESENTER_KEY = "_presenter_key"  # session state: the class's presenter key, in the presenter's session only
 
 
 def lang() -> str:
@@ -24,6 +25,11 @@ def lang() -> str:
 
 def presenting() -> bool:
     return bool(st.session_state.get(PRESENT_KEY, False))
+
+
+def presenter_key() -> str | None:
+    """The presenter key this session proved it holds (ui.shell.presenter_login), or None: a student."""
+    return st.session_state.get(PRESENTER_KEY)
 
 
 def page() -> str:

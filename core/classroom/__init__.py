@@ -1,0 +1,1 @@
+"""What a class shares beyond training: polls on a lesson's prediction (no streamlit)."""
