@@ -7,7 +7,7 @@ import streamlit as st
 from core.errors import CoreError
 from core.lessons.predictions import judge_lab_pair
 from core.training.engine import validate
-from ui import controls, links, predict, runs, training
+from ui import controls, gallery, links, predict, runs, training
 from ui.controls import LAB_FILES, LIMITS
 from ui.figures.lab import RUN_COLORS, runs_chart
 from ui.shell import require_shell
@@ -139,4 +139,5 @@ else:
     s1, s2 = st.columns([3, 2])
     metric, x_axis = control(s1, P["lab_metric"]), control(s2, P["lab_x"])
     training.live(L, functools.partial(draw, metric, x_axis))
+gallery.section(L)
 quiz(L)

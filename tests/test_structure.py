@@ -56,7 +56,8 @@ UI_LAYERS = ("ui.i18n", "ui.path", "ui.runs", "ui.controls", "ui.figures", "ui.f
              "ui.claims",  # the over-seed lines under live results, from assets/claims.json
              "ui.widgets",  # widgets from their declarations, tables, charts, the quiz
              "ui.training",  # live training: jobs, polling, Train/Stop, status lines
-             "ui.predict",  # the prediction asked before a live run, and what the run supports
+             "ui.predict",  # the prediction asked before a live run, the class poll, and what the run supports
+             "ui.gallery",  # the class gallery of shared Lab runs
              "ui.links",  # the URL: controls restored and written, runs in a link
              "ui.shell")  # page setup: language, presenter view, navigation, the page's link
 
