@@ -1,5 +1,5 @@
 """Real Chromium against `streamlit run app.py`: the home page and the Lab in both languages (every
-lesson in both: test_browser_classroom.py), no error box, the language switch and ?lang= links.
+lesson in both: test_browser_classroom.py, test_browser_links.py), no error box, the language switch and ?lang= links.
 Screenshots land in artifacts/screenshots/ (git-ignored) when asked for (tests/browser.py)."""
 
 from __future__ import annotations
@@ -33,7 +33,7 @@ def expected_title(slug: str, lang: str) -> str:
 
 # Each lesson is also rendered in Chromium, in both languages, by
 # test_browser_classroom.py::test_presenter_view_fits_a_projector (no exception, its title, its fit) and
-# in the normal view by test_every_lesson_round_trips_through_its_link; the whole list here again costs
+# in the normal view by test_browser_links.py::test_every_lesson_round_trips_through_its_link; the whole list here again costs
 # 18 more page loads (about a minute of the suite on 2 cores): `-k renders` with ALL_PAGES=1 runs them.
 @pytest.mark.parametrize("lang", i18n.LANGS)
 @pytest.mark.parametrize("slug", PAGES if os.environ.get("ALL_PAGES") == "1" else ["home", "lab"])
