@@ -19,7 +19,6 @@ import itertools
 import os
 import secrets
 import threading
-import time
 from dataclasses import dataclass, field
 
 from core.errors import AlreadyVoted, BadChoice, NotPresenter, PollClosed
@@ -43,7 +42,6 @@ class PollView:
     total: int
     run: tuple  # the tasks the presenter started for it (empty until then)
     version: int
-    opened: float  # time.time() at opening
 
     def share(self, answer: str) -> float:
         return self.counts[answer] / self.total if self.total else 0.0
@@ -54,18 +52,17 @@ class _Poll:
     id: int
     question: str
     answers: tuple[str, ...]
-    opened: float
     status: str = "open"
-    votes: dict[str, tuple[str, float]] = field(default_factory=dict)  # voter → (answer, time.time())
+    votes: dict[str, str] = field(default_factory=dict)  # voter → answer
     run: tuple = ()
     version: int = 0
 
     def view(self) -> PollView:
         counts = {a: 0 for a in self.answers}
-        for answer, _ in self.votes.values():
+        for answer in self.votes.values():
             counts[answer] += 1
         return PollView(self.id, self.question, self.answers, self.status, counts, len(self.votes), self.run,
-                        self.version, self.opened)
+                        self.version)
 
 
 class PollBoard:
@@ -102,7 +99,7 @@ class PollBoard:
             if old is not None and self._polls[old].status == "open":
                 self._polls[old].status = "closed"
                 self._polls[old].version += 1
-            poll = _Poll(next(self._ids), question, PREDICTIONS[question].answers, time.time())
+            poll = _Poll(next(self._ids), question, PREDICTIONS[question].answers)
             self._polls[poll.id] = poll
             self._latest[question] = poll.id
             return poll.view()
@@ -145,17 +142,17 @@ class PollBoard:
             if answer not in poll.answers:
                 raise BadChoice("answer", answer, poll.answers)
             if voter in poll.votes:
-                raise AlreadyVoted(poll.votes[voter][0])
+                raise AlreadyVoted(poll.votes[voter])
             if len(poll.votes) >= MAX_VOTERS:
                 raise PollClosed()
-            poll.votes[voter] = (answer, time.time())
+            poll.votes[voter] = answer
             poll.version += 1
             return poll.view()
 
     def vote_of(self, poll_id: int, voter: str) -> str | None:
         with self._lock:
             got = self._polls.get(poll_id)
-            return got.votes[voter][0] if got and voter in got.votes else None
+            return got.votes.get(voter) if got else None
 
     def current(self, question: str) -> PollView | None:
         """The newest poll of ``question`` (open or closed), or None."""

@@ -18,7 +18,7 @@ The question and answer texts are the catalog's ``predict.<id>`` sections (ui.pr
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Callable, Sequence
+from typing import Sequence
 
 from core.lessons.kinds import long_reading
 from core.lessons.lesion import summarize
@@ -38,10 +38,11 @@ class Verdict:
 
 @dataclass(frozen=True)
 class Prediction:
+    """A question's answers; its judge_* function below reads which one a finished run supports
+    (a page calls it with what it has drawn: snapshots, a lesion result, a denoising pair)."""
+
     id: str  # catalog section predict.<id>, and the poll's question
-    lesson: str  # the page's slug
     answers: tuple[str, ...]  # answer ids, in the order shown; catalog keys a_<id> and why_<id>
-    judge: Callable  # the page's results → Verdict, or None while the runs cannot answer (unfinished, failed)
 
 
 def lower(a: float, b: float, names: tuple[str, str], tol: float = SAME_POINTS) -> str:
@@ -137,9 +138,9 @@ def judge_lesion(result) -> Verdict | None:
 
 
 PREDICTIONS: dict[str, Prediction] = {p.id: p for p in (
-    Prediction("degradation", "degradation", ("plain", "residual", "same"), judge_degradation),
-    Prediction("gradients", "gradients", ("vanishes", "kept", "explodes"), judge_gradients),
-    Prediction("long_skips", "kinds", ("up", "down", "same"), judge_long_skips),
-    Prediction("lesion", "why", ("plain", "residual", "same"), judge_lesion),
-    Prediction("lab_pair", "lab", ("plain", "residual", "same"), judge_lab_pair),
+    Prediction("degradation", ("plain", "residual", "same")),  # lesson 2: judge_degradation
+    Prediction("gradients", ("vanishes", "kept", "explodes")),  # lesson 3: judge_gradients
+    Prediction("long_skips", ("up", "down", "same")),  # lesson 7: judge_long_skips
+    Prediction("lesion", ("plain", "residual", "same")),  # lesson 8: judge_lesion
+    Prediction("lab_pair", ("plain", "residual", "same")),  # the Lab: judge_lab_pair
 )}
