@@ -107,7 +107,7 @@ def test_every_question_answer_and_reason_is_in_both_languages_and_fills(pid, la
     question = cat[f"{base}.question"]
     assert set(re.findall(r"{(\w+)}", question)) <= {"depth"}
     numbers = {"depth": 20, "plain": 0.25, "residual": 0.05, "with": 0.02, "without": 0.03, "ratio": 1.5,
-               "plain_intact": 0.9, "residual_intact": 0.95}
+               "plain_intact": 0.9, "residual_intact": 0.95, "plain_after": 0.65, "residual_after": 0.9}
     for answer in P.PREDICTIONS[pid].answers:
         assert cat[f"{base}.a_{answer}"].strip()
         wanted = set(re.findall(r"{(\w+)}", cat[f"{base}.why_{answer}"]))
@@ -138,3 +138,15 @@ def test_the_alert_says_the_supported_answer_and_compares_the_guess(lang):
     assert UP.verdict_text("degradation", v, "residual", lang)[0] == "success"
     kind, text = UP.verdict_text("degradation", v, "plain", lang)
     assert kind == "warning" and i18n.text(lang, "predict.degradation.a_plain") in text
+
+
+@pytest.mark.parametrize("lang", i18n.LANGS)
+def test_lesion_reason_reads_true_when_a_deletion_raises_accuracy(lang):
+    # Residual net 0.95 -> median 0.97 after one deletion: the reason names both accuracies, never a
+    # negative "loss".
+    v = P.judge_lesion(lesion(0.9, [0.1, 0.2, 0.8], 0.95, [0.97, 0.97, 0.9]))
+    assert v.answer == "plain"
+    text = UP.why("lesion", v, lang)
+    assert "-" not in text and "−" not in text
+    for x in (0.9, 0.2, 0.95, 0.97):
+        assert UP._pct(x, lang) in text

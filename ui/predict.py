@@ -204,7 +204,8 @@ FORMATS = {
     "lab_pair": {"plain": _pct, "residual": _pct},
     "gradients": {"plain": i18n.fmt_sci, "residual": i18n.fmt_sci},
     "long_skips": {"with": _mse, "without": _mse, "ratio": _ratio},
-    "lesion": {"plain": _points, "residual": _points, "plain_intact": _pct, "residual_intact": _pct},
+    "lesion": {"plain": _points, "residual": _points, "plain_intact": _pct, "residual_intact": _pct,
+               "plain_after": _pct, "residual_after": _pct},
 }
 
 

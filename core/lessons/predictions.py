@@ -134,7 +134,8 @@ def judge_lesion(result) -> Verdict | None:
     lost_plain, lost_res = sp.intact - sp.median_single, sr.intact - sr.median_single
     # The net that loses more is the one whose remaining accuracy is lower: compare the negated losses.
     return Verdict(lower(-lost_plain, -lost_res, ("plain", "residual")),
-                   {"plain": lost_plain, "residual": lost_res, "plain_intact": sp.intact, "residual_intact": sr.intact})
+                   {"plain": lost_plain, "residual": lost_res, "plain_intact": sp.intact, "residual_intact": sr.intact,
+                    "plain_after": sp.median_single, "residual_after": sr.median_single})
 
 
 PREDICTIONS: dict[str, Prediction] = {p.id: p for p in (
