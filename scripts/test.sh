@@ -3,9 +3,15 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ./scripts/setup.sh requirements-dev.txt
-if ! command -v chromium >/dev/null 2>&1; then
+# Debian's Chromium for Playwright; Node's npm for axe-core (the accessibility checks).
+missing=""
+command -v chromium >/dev/null 2>&1 || missing="$missing chromium"
+command -v npm >/dev/null 2>&1 || missing="$missing nodejs npm"
+if [ -n "$missing" ]; then
   sudo_=""; [ "$(id -u)" -eq 0 ] || sudo_="sudo"
   $sudo_ apt-get update -qq
-  $sudo_ apt-get install -y -qq chromium >/dev/null
+  # shellcheck disable=SC2086
+  $sudo_ apt-get install -y -qq $missing >/dev/null
 fi
+[ -f node_modules/axe-core/axe.min.js ] || npm ci --no-audit --no-fund --silent
 exec .venv/bin/python -m pytest "$@"
