@@ -87,6 +87,6 @@ md(L, "passes")
 
 st.subheader(t("anatomy.source_heading"))
 st.caption(t("anatomy.source_caption", cls=r.source.split("(")[0].replace("class ", "")))
-st.code(r.source, language="python", line_numbers=True)
+st.code(r.source, language="python", line_numbers=True, wrap_lines=True)  # no sideways scroll on a phone
 
 quiz(L)

@@ -8,7 +8,7 @@ from core.lessons.predictions import judge_gradients
 from core.training.data import load_dataset
 from ui import controls, predict, training
 from ui.controls import GAINS
-from ui.figures import heatmap, line_chart
+from ui.figures import PLAIN, RESIDUAL, heatmap, line_chart
 from ui.shell import require_shell
 from ui.text import dec, lang, lesson_title, md, num, sci, t
 from ui.widgets import chart, control, quiz
@@ -49,8 +49,8 @@ chart(st, line_chart(
      t("gradients.plain_bound"): (levels, s.plain_bound), t("gradients.residual_bound"): (levels, s.residual_bound)},
     t("gradients.stack_chart"), t("gradients.layer_axis"), t("gradients.norm_axis"), lang(), log_y=True,
     dashed=(t("gradients.plain_bound"), t("gradients.residual_bound")),
-    colors={t("gradients.plain"): "#ea580c", t("gradients.plain_bound"): "#ea580c",
-            t("gradients.residual"): "#4f46e5", t("gradients.residual_bound"): "#4f46e5"},
+    colors={t("gradients.plain"): PLAIN, t("gradients.plain_bound"): PLAIN,
+            t("gradients.residual"): RESIDUAL, t("gradients.residual_bound"): RESIDUAL},
 ), width="stretch", key="gr_stack_chart")
 m1, m2, m3 = st.columns(3)
 m1.metric(t("gradients.m_plain"), sci(s.plain_grad[0], 2))
@@ -86,7 +86,7 @@ units = list(g.names)
 chart(st, line_chart(
     {t("gradients.plain"): (units, g.plain), t("gradients.residual"): (units, g.residual)},
     t("gradients.nets_chart", depth=net_depth), t("gradients.unit_axis"), t("gradients.wnorm_axis"), lang(),
-    log_y=True, colors={t("gradients.plain"): "#ea580c", t("gradients.residual"): "#4f46e5"},
+    log_y=True, colors={t("gradients.plain"): PLAIN, t("gradients.residual"): RESIDUAL},
 ), width="stretch", key="gr_nets_chart")
 md(L, "nets", depth=net_depth, batch=BATCH, plain_ratio=sci(g.plain_early_late, 1), residual_ratio=sci(g.residual_early_late, 1),
    plain_spread=sci(g.plain_spread, 1), residual_spread=sci(g.residual_spread, 1),
@@ -122,7 +122,7 @@ def draw(snaps):
                         width="stretch", key="gr_train_chart")
         chart(st, line_chart(over_time, t("gradients.conv1_chart"), t("gradients.step_axis"),
                                    t("gradients.wnorm_axis"), lang(), log_y=True,
-                                   colors={t("gradients.plain"): "#ea580c", t("gradients.residual"): "#4f46e5"}),
+                                   colors={t("gradients.plain"): PLAIN, t("gradients.residual"): RESIDUAL}),
                         width="stretch", key="gr_conv1_chart")
     predict.reveal("gradients", judge_gradients(snaps))
 

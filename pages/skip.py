@@ -10,7 +10,7 @@ from core.lessons.toy import ToyConfig, run_toy
 from core.lessons.worked import DEFAULT_NUMBERS, worked_example
 from ui import controls
 from ui.controls import short
-from ui.figures import PALETTE, line_chart, picture
+from ui.figures import GREY, PLAIN, RESIDUAL, TARGET, line_chart, picture
 from ui.figures.skip import contexts_dot
 from ui.shell import require_shell
 from ui.text import dec, lang, lesson_title, md, num, show_error, t
@@ -95,7 +95,7 @@ m[2].metric(t("skip.m_rms"), size(res.skip, res.skip.f_rms, 4), help=t("skip.m_r
 m[3].metric(t("skip.m_norm"), " / ".join(size(r, r.weight_norm, 2) for r in runs.values()), help=t("skip.m_norm_help"))
 
 names = {k: t(f"skip.run_{k}") for k in runs}
-color = {names["plain"]: PALETTE[0], names["skip"]: PALETTE[1], "H(x)": PALETTE[3], "H(x) − x": PALETTE[5]}
+color = {names["plain"]: PLAIN, names["skip"]: RESIDUAL, "H(x)": TARGET, "H(x) − x": GREY}
 g1, g2 = st.columns(2)
 curves = {names[k]: (range(len(r.losses)), r.losses) for k, r in runs.items()}
 curves[t("skip.threshold")] = ((0, cfg.steps), (cfg.threshold, cfg.threshold))

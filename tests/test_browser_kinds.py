@@ -13,7 +13,7 @@ pytestmark = pytest.mark.browser
 
 # Every Plotly chart on the page: its title and the number of points of each trace.
 CHARTS = """() => [...document.querySelectorAll('.js-plotly-plot')].filter(p => p.data && p.layout).map(p => ({
-  title: (p.layout.title && p.layout.title.text) || '', types: p.data.map(d => d.type),
+  title: ((p.layout.title && p.layout.title.text) || '').replace(/<br>/g, ' '), types: p.data.map(d => d.type),
   points: p.data.map(d => (d.x || d.z || []).length)}))"""
 
 

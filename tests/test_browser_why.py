@@ -12,7 +12,9 @@ from ui import i18n
 
 pytestmark = pytest.mark.browser
 
-TITLES = "() => [...document.querySelectorAll('.js-plotly-plot .gtitle')].map(e => e.textContent)"
+# A long title wraps into one tspan per line (ui/figures.layout): join the lines with a space.
+TITLES = ("() => [...document.querySelectorAll('.js-plotly-plot .gtitle')].map(e => e.querySelectorAll('tspan.line').length"
+          " ? [...e.querySelectorAll('tspan.line')].map(l => l.textContent).join(' ') : e.textContent)")
 
 
 def wait_titles(page, titles: list[str], timeout: int = 300_000) -> None:

@@ -87,3 +87,13 @@ def test_device_badge_has_a_string_for_every_device_kind():
         assert "2" in i18n.text(lang, "device.cpu", name="CPU", threads=2)
         assert "H100" in i18n.text(lang, "device.cuda", name="NVIDIA H100", threads=2)
         assert "MPS" in i18n.text(lang, "device.mps", name="Apple MPS", threads=2)
+
+
+def test_every_choice_has_words_outside_math():
+    """A radio or select option is named for a screen reader by its text; KaTeX's MathML gives axe-core
+    (and some readers) no name, so an option that is only ``$...$`` is an unlabelled control."""
+    for lang in i18n.LANGS:
+        for key, value in i18n.catalog(lang).items():
+            if isinstance(value, list) and all(isinstance(v, str) for v in value):
+                for option in value:
+                    assert re.sub(r"\$[^$]*\$", "", option).strip(), (lang, key, option)

@@ -168,7 +168,7 @@ def test_purpose_agrees_with_lesson_3_and_cites_the_papers(lang):
     for w in words:
         assert w in text, w
     assert "sensible range" not in text and "gradient giữ ở mức hợp lý" not in text
-    assert any(p.proto.page.endswith("gradients") or "gradients" in p.proto.page for p in at.get("page_link"))
+    assert any(p.proto.page.endswith("gradients") or "gradients" in p.proto.page for p in at.main.get("page_link"))
 
 
 def test_quiz_answers_are_what_nn_batchnorm2d_does():

@@ -7,6 +7,7 @@ import re
 import pytest
 
 from core.models.blocks import Bottleneck
+from core.models.diagram import SKIP_COLOUR
 from tests.apptest import open_page, shown_text
 from ui import i18n
 from ui.path import LESSONS
@@ -82,11 +83,11 @@ def test_anatomy_controls_change_the_real_numbers():
     assert metrics[i18n.text("en", "anatomy.m_shortcut")] == f"{128 * 256 + 2 * 256:,}"
     assert metrics[i18n.text("en", "anatomy.m_out")] == "256×28×28"
     spec = at.get("graphviz_chart")[0].proto.spec
-    assert "downsample_0" in spec and "#ea580c" in spec
+    assert "downsample_0" in spec and SKIP_COLOUR in spec
     # Skip off: no addition, no skip edge, no shortcut parameters.
     at.toggle(key="an_skip").set_value(False).run()
     spec = at.get("graphviz_chart")[0].proto.spec
-    assert "#ea580c" not in spec and '"+"' not in spec
+    assert SKIP_COLOUR not in spec and '"+"' not in spec
     assert {m.label: m.value for m in at.metric}[i18n.text("en", "anatomy.m_shortcut")] == "0"
     assert "class Bottleneck" in at.code[0].value
 

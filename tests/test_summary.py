@@ -10,7 +10,7 @@ from torch import nn
 from core.lessons.anatomy import BlockSpec, inspect_block
 from core.models.blocks import BasicBlock, Bottleneck
 from core.lessons.channels import conv1x1_demo
-from core.models.diagram import describe, to_dot, trace_block
+from core.models.diagram import SKIP_COLOUR, describe, to_dot, trace_block
 from core.errors import CoreError, InputTooSmall
 from core.reference import reference
 from core.models.resnet import FAMILY
@@ -94,7 +94,7 @@ def test_diagram_follows_the_module():
     skip = [(e.src, e.dst) for e in edges if e.skip]
     assert skip == [("x", "downsample_0"), ("downsample_0", "downsample_1"), ("downsample_1", "add")]
     dot = to_dot(nodes, edges)
-    assert dot.count("#ea580c") == 3 and "y = F(x) + x" in dot
+    assert dot.count(f'[color="{SKIP_COLOUR}", penwidth') == 3 and "y = F(x) + x" in dot
     # A plain block has no addition and no skip edge.
     pn, pe = trace_block(BasicBlock(8, 8, skip=False).eval(), (1, 8, 4, 4))
     assert not any(n.op == "add" for n in pn) and not any(e.skip for e in pe)

@@ -145,7 +145,10 @@ def _plotly_locales() -> dict[str, dict]:
 def plotly_config(lang: str, filename: str) -> dict:
     """``st.plotly_chart(config=…)``: the toolbar's PNG button with a file name, its tooltips in
     ``lang`` (Plotly's locale mechanism, from assets/i18n/plotly.toml: works offline), no logo."""
+    # Zoom, pan, reset and the PNG button stay; zoom-in/out, autoscale and the selection tools go: the
+    # row is shorter on a phone, and reset does what autoscale does for these charts.
     config = {"displaylogo": False, "locale": lang,
+              "modeBarButtonsToRemove": ["zoomIn2d", "zoomOut2d", "autoScale2d", "lasso2d", "select2d"],
               "toImageButtonOptions": {"format": "png", "filename": filename, "scale": 2}}
     if lang in _plotly_locales():
         config["locales"] = {lang: {"dictionary": dict(_plotly_locales()[lang])}}

@@ -16,7 +16,7 @@ from core.classroom.polls import PRESENTER_COOKIE, default_board
 from core.training.device import pick_device
 
 from . import i18n, links
-from .path import GROUPS, LESSONS, page_file
+from .path import LESSONS, page_file
 from .text import LANG_KEY, PAGE_KEY, PRESENT_KEY, PRESENTER_KEY, lesson_title, presenter_key, presenting, t
 
 
@@ -82,18 +82,19 @@ def require_shell() -> None:
 
 
 def navigation(lang_: str) -> st.navigation:
-    """Pages grouped as the learning path; titles translated, URL slugs fixed."""
-    groups: dict[str, list] = {g: [] for g in GROUPS}
-    groups["start"].append(
-        st.Page("pages/home.py", title=i18n.text(lang_, "home.title"), icon=":material/home:",
-                url_path="home", default=True)
-    )
+    """The pages in the learning path's order; titles translated, URL slugs fixed.
+
+    One flat menu, not grouped: Streamlit 1.67's grouped sidebar menu puts each group's ``li`` items
+    in a ``div`` under the ``ul`` (not a list a screen reader can announce; axe-core's serious "list"
+    and "listitem" on every page). The flat menu is a valid list that marks the current page, and on
+    a phone it closes after a tap (a menu of page links would stay open). The lessons are numbered,
+    and the home page shows the groups."""
+    pages = [st.Page("pages/home.py", title=i18n.text(lang_, "home.title"), icon=":material/home:",
+                     url_path="home", default=True)]
     for lesson in sorted(LESSONS, key=lambda l: l.number):
-        groups[lesson.group].append(
-            st.Page(page_file(lesson.slug), title=lesson_title(lesson.slug, lang_), icon=lesson.icon,
-                    url_path=lesson.slug)
-        )
-    return st.navigation({i18n.text(lang_, f"group.{g}"): p for g, p in groups.items() if p})
+        pages.append(st.Page(page_file(lesson.slug), title=lesson_title(lesson.slug, lang_), icon=lesson.icon,
+                             url_path=lesson.slug))
+    return st.navigation(pages, expanded=True)
 
 
 @st.cache_resource
@@ -124,6 +125,7 @@ def presenter_control() -> bool:
     elif not on and "present" in st.query_params:
         del st.query_params["present"]
     st.set_page_config(initial_sidebar_state="collapsed" if on else "auto")
+    st.html(f"<style>{i18n.ASSETS.joinpath('app.css').read_text(encoding='utf-8')}</style>")
     if on:
         st.html(f"<style>{i18n.ASSETS.joinpath('presenter.css').read_text(encoding='utf-8')}</style>")
     return on

@@ -50,6 +50,9 @@ def _info(m: nn.Module) -> tuple:
 
 
 # Words used in node details; pages pass their translation.
+# The skip path is drawn in the charts' residual blue (Okabe & Ito; ui/figures.RESIDUAL), the main path in grey.
+SKIP_COLOUR = "#0072B2"
+SKIP_FILL = "#deebf7"
 WORDS = {"stride": "stride", "bias": "bias", "channels": "ch", "zero_pad": "zero-pad"}
 
 
@@ -134,13 +137,13 @@ def to_dot(
             lines.append(f'  {n.name} [label="+", shape=circle, fillcolor="#fde68a", color="#b45309", fontsize=18];')
         else:
             detail = f"\\n{describe(n.info, words)}" if n.info else ""
-            fill = '"#ffedd5", color="#c2410c"' if n.on_shortcut else '"#eef2ff", color="#4f46e5"'
+            fill = f'"{SKIP_FILL}", color="{SKIP_COLOUR}"' if n.on_shortcut else '"#f8fafc", color="#475569"'
             lines.append(f'  {n.name} [label="{n.target}{detail}\\n→ {shape}", fillcolor={fill}];')
     has_skip = any(e.skip for e in edges)
     for e in edges:
         if e.skip:
             label = f', label=" {skip_label}"' if e.src == nodes[0].name else ""
-            lines.append(f'  {e.src} -> {e.dst} [color="#ea580c", penwidth=2.4, style=bold{label}];')
+            lines.append(f'  {e.src} -> {e.dst} [color="{SKIP_COLOUR}", penwidth=2.4, style=bold{label}];')
         else:
             lines.append(f"  {e.src} -> {e.dst};")
     if has_skip:

@@ -6,6 +6,8 @@ lesson (``ui.figures.why``…), built from these."""
 
 from __future__ import annotations
 
+import textwrap
+
 # Plotly looks pandas up in sys.modules without importing it. A training worker importing it at that moment
 # (scikit-learn does, loading the digits) leaves a half-built module there and the figure raises
 # AttributeError; importing it here first makes this thread wait for (or do) the whole import.
@@ -14,14 +16,34 @@ import plotly.graph_objects as go
 
 from ..i18n import plotly_separators
 
-PALETTE = ("#4f46e5", "#ea580c", "#0891b2", "#16a34a", "#db2777", "#64748b")
+# Okabe & Ito's colour-blind-safe set (2008): every pair stays apart under simulated protanopia,
+# deuteranopia and tritanopia (tests/test_palette.py). Residual is always blue, plain always vermillion.
+RESIDUAL = "#0072B2"
+PLAIN = "#D55E00"
+PALETTE = (RESIDUAL, PLAIN, "#009E73", "#CC79A7", "#E69F00", "#56B4E9")
+TARGET = PALETTE[2]  # bluish green: a mapping a curve should reach (lesson 1's H(x))
+GREY = "#6b7280"  # reference lines
+
+
+TOOLBAR = 30  # px above the title: Plotly's toolbar row
+TOP = TOOLBAR + 46  # px above the plot: the toolbar, the title, and a legend row under the title
+
+
+TITLE_CHARS = 46  # a title wraps after about this many characters: what a phone's 358 px chart shows
 
 
 def layout(fig: go.Figure, title: str, lang: str, height: int = 360) -> go.Figure:
+    # Plotly never wraps a title: a long one was cut off at the right edge on a phone. Plain-text
+    # titles wrap (one more line: 20 px more at the top, the plot keeps its size); HTML ones stay.
+    lines = textwrap.wrap(title, TITLE_CHARS) if title and "<" not in title else [title]
+    extra = 20 * (len(lines) - 1)
     fig.update_layout(
-        title=dict(text=title, x=0.01, xanchor="left"),
-        height=height,
-        margin=dict(l=10, r=10, t=50, b=10),
+        # The title sits under the toolbar's row (Plotly's buttons, top right, always shown on a touch
+        # screen): on a phone, 390 px wide, the two shared one row and the buttons covered the title.
+        title=dict(text="<br>".join(lines), x=0.01, xanchor="left", yref="container", y=1, yanchor="top",
+                   pad=dict(t=TOOLBAR)),
+        height=height + TOP - 50 + extra,  # ``height`` was sized for a 50 px top margin: the plot keeps its size
+        margin=dict(l=10, r=10, t=TOP + extra, b=10),
         separators=plotly_separators(lang),
         legend=dict(orientation="h", yanchor="bottom", y=1.0, xanchor="right", x=1),
     )

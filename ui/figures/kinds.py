@@ -32,7 +32,7 @@ def reuse_heatmaps(maps, titles: list[str], x_title: str, y_title: str, source_l
                          showticklabels=i == 1)  # the same rows in every block: label them once
         fig.update_xaxes(row=1, col=i, title_text=x_title)
     fig = layout(fig, title, lang, height)
-    fig.update_layout(margin=dict(l=10, r=10, t=80, b=10))  # room for the title and the block names
+    fig.update_layout(margin=dict(t=fig.layout.margin.t + 30))  # room for the title and the block names
     return fig
 
 
@@ -57,7 +57,7 @@ def digit_grid(columns: dict[str, np.ndarray], title: str, lang: str, cell: int 
                          col=(i - 1) % len(names) + 1)
     lines = max(t.count("<br>") + 1 for t in titles)
     fig = layout(fig, title, lang, height=rows * cell + 70 + 18 * (lines - 1))
-    fig.update_layout(margin=dict(l=10, r=10, t=80 + 18 * (lines - 1), b=10))
+    fig.update_layout(margin=dict(t=fig.layout.margin.t + 30 + 18 * (lines - 1)))
     return fig
 
 

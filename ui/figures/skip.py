@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from . import RESIDUAL
+
 
 def contexts_dot(words: dict[str, str]) -> str:
     """Graphviz DOT of lesson 1's two contexts: what the forward pass computes, and the target H it is compared with.
@@ -12,15 +14,15 @@ def contexts_dot(words: dict[str, str]) -> str:
     return "\n".join([
         "digraph contexts {",
         '  rankdir=TB; newrank=true; bgcolor="transparent"; nodesep=0.5; ranksep=0.45;',
-        '  node [shape=box, style="rounded,filled", fillcolor="#eef2ff", color="#4f46e5", fontname="Helvetica", fontsize=15];',
+        '  node [shape=box, style="rounded,filled", fillcolor="#f8fafc", color="#475569", fontname="Helvetica", fontsize=15];',
         '  edge [color="#475569", fontname="Helvetica", fontsize=14];',
-        f'  subgraph cluster_a {{ label="{w["forward"]}"; color="#4f46e5"; fontname="Helvetica"; fontsize=14; style="rounded";',
+        f'  subgraph cluster_a {{ label="{w["forward"]}"; color="#475569"; fontname="Helvetica"; fontsize=14; style="rounded";',
         '    x [label="x", shape=ellipse, fillcolor="#f1f5f9", color="#334155"];',
         f'    f [label="{w["branch"]}"];',
         '    add [label="+", shape=circle, fillcolor="#fde68a", color="#b45309", fontsize=20];',
         '    y [label="y = f(x) + x", shape=ellipse, fillcolor="#f1f5f9", color="#334155"];',
         "    x -> f -> add -> y;",
-        f'    x -> add [color="#ea580c", penwidth=2.4, label=" {w["skip"]}", fontcolor="#c2410c"];',
+        f'    x -> add [color="{RESIDUAL}", penwidth=2.4, label=" {w["skip"]}", fontcolor="{RESIDUAL}"];',
         "  }",
         f'  subgraph cluster_b {{ label="{w["target"]}"; color="#16a34a"; fontname="Helvetica"; fontsize=14; style="rounded,dashed";',
         '    H [label="H(x)", shape=ellipse, fillcolor="#dcfce7", color="#16a34a"];',

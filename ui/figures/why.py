@@ -5,14 +5,13 @@ from __future__ import annotations
 import numpy as np
 import plotly.graph_objects as go
 
-from . import PALETTE, layout
+from . import PALETTE, PLAIN, RESIDUAL, layout
 
-PLAIN, RESIDUAL = PALETTE[1], PALETTE[0]  # orange = plain, indigo = residual, on every chart of the lesson
 
 
 def path_bars(lengths, shares, title: str, x_title: str, y_title: str, lang: str, band=None) -> go.Figure:
     """Share of paths of each length (Binomial(n, ½)); lengths inside ``band`` (low, high) drawn darker."""
-    colors = [PALETTE[0] if band and band[0] <= k <= band[1] else "#a5b4fc" for k in lengths]
+    colors = [PALETTE[0] if band and band[0] <= k <= band[1] else "#a6cbe3" for k in lengths]
     fig = go.Figure(go.Bar(x=list(lengths), y=[100 * s for s in shares], marker_color=colors,
                            hovertemplate="%{x}: %{y:.3g} %<extra></extra>"))
     fig.update_xaxes(title_text=x_title)
