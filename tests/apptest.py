@@ -64,3 +64,16 @@ def prediction_box(at: AppTest, lang: str) -> tuple[str, str] | None:
             if el.proto.body.startswith(head):
                 return kind, el.proto.body
     return None
+
+
+def chart_words(at: AppTest) -> dict[str, str]:
+    """Each chart's text alternative (ui.widgets.chart) as a screen reader hears it, by chart key."""
+    import html
+    import re
+
+    found = {}
+    for el in at.get("html"):
+        m = re.fullmatch(r'<p class="chart-words" data-chart="([^"]*)">(.*)</p>', el.proto.body, re.S)
+        if m:
+            found[html.unescape(m.group(1))] = html.unescape(m.group(2))
+    return found

@@ -1,7 +1,7 @@
 """Students on phones, and readers with assistive technology, in real Chromium: every page at 390×844
 in both languages scrolls only downwards (no sideways scroll, in the document or in Streamlit's main
 column) and axe-core (npm, package-lock.json) reports no serious or critical violation; a class poll
-is one tap on a phone. Screenshots: artifacts/screenshots/phone-<page>-<lang>.png (tests/browser.py)."""
+is one tap on a phone; every chart has its text alternative. Screenshots: artifacts/screenshots/phone-<page>-<lang>.png (tests/browser.py)."""
 
 from __future__ import annotations
 
@@ -68,6 +68,13 @@ def test_every_page_fits_a_phone_and_passes_axe(phone, server, slug, lang):
     w = phone.evaluate(WIDTHS)
     assert w["inner"] == 390 and w["doc"] <= 390 and w["main"] <= 390, w
     assert axe_problems(phone) == []
+    # Each chart has its text alternative in the page's language: in the accessibility tree, not drawn.
+    words = phone.evaluate("""() => [...document.querySelectorAll('.chart-words')].map(p => {
+        const box = p.closest('[data-testid=stElementContainer]').getBoundingClientRect();
+        return {text: p.textContent, w: box.width, h: box.height}; })""")
+    assert len(words) == phone.locator(".js-plotly-plot").count()
+    for w in words:
+        assert w["text"].startswith(i18n.text(lang, "chart.titled", title="").split(":")[0]) and w["w"] <= 1 and w["h"] <= 1, w
     whole_page_screenshot(phone, f"phone-{slug}-{lang}")
 
 

@@ -13,9 +13,10 @@ from core.lessons.predictions import judge_lab_pair
 from core.training.data import DATA_ROOT
 from core.training.jobs import JobRegistry, default_registry
 from core.training.tasks import Limits
-from tests.apptest import open_page
+from tests.apptest import chart_words, open_page
 from tests.test_predictions import check_reveal
 from ui import i18n, runs
+from ui.figures.words import number
 
 WIDGETS = {"depth": "number_input", "width": "number_input", "epochs": "number_input", "seed": "number_input",
            "lr": "select_slider", "wd": "select_slider", "batch": "select_slider", "skip": "toggle", "bn": "toggle",
@@ -101,6 +102,11 @@ def test_train_streams_points_until_done():
     at.button_group(key="lab_x").set_value("epoch").run()
     (trace,) = chart(at)["data"]
     assert trace["x"] == [1, 2] and trace["y"] == [r.test_error for r in snap.epochs]
+    # The chart in words (for screen readers) names the run and reads its test errors at epochs 1 and 2.
+    words = chart_words(at)["lab_chart"]
+    first, last = (snap.epochs[0].test_error, snap.epochs[-1].test_error)
+    assert f"{name}: 2 points, epoch 1 to 2;" in words, words
+    assert f"{number(first, 'en')} at the start and {number(last, 'en')} at the end" in words, words
 
 
 def test_stop_ends_the_run_and_keeps_its_curve():

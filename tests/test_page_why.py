@@ -10,9 +10,10 @@ import time
 import numpy as np
 
 from core.lessons.predictions import judge_lesion
-from tests.apptest import open_page
+from tests.apptest import chart_words, open_page
 from tests.test_predictions import check_reveal
 from ui import i18n
+from ui.figures.words import number
 
 
 def wait_result(at, chart_key: str, seconds: float = 240) -> bool:
@@ -67,6 +68,10 @@ def test_landscape_runs_and_the_metrics_are_the_grid_centre():
     contour = chart(at, "why_contour_False")  # the residual net's map
     z = contour["data"][0]["z"]
     assert len(z) == 5 and len(z[0]) == 5 and contour["data"][0]["x"] == [-1.0, -0.5, 0.0, 0.5, 1.0]
+    # Its words for screen readers: the grid's size and its lowest value, where the map is darkest.
+    words = next(w for k, w in chart_words(at).items() if "why_contour_False" in k)
+    zs = [v for row in z for v in row]
+    assert "5 × 5 giá trị" in words and f"thấp nhất {number(min(zs), 'vi')}" in words, words
     metrics = {m.label: m.value for m in at.metric}
     centre = metrics[i18n.text("vi", "why.m_centre", name="ResNet-8")]
     assert centre == i18n.fmt_float(10 ** z[2][2], "vi", 3)

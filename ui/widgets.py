@@ -7,6 +7,7 @@ tests read too.
 
 from __future__ import annotations
 
+import html
 import math
 
 import numpy as np
@@ -19,6 +20,7 @@ from core.lessons.cells import parse_table
 from . import i18n
 from .controls import Control
 from .figures import for_projector
+from .figures.words import describe
 from .text import error_text, lang, page, presenting, t
 
 
@@ -102,11 +104,14 @@ def number_table(container, values, columns: list[str], key: str, name: str, **k
 
 
 def chart(container, fig, key: str, **kwargs) -> None:
-    """``container.plotly_chart`` with the toolbar's PNG button named and translated, and larger
-    type in presenter view."""
-    config = i18n.plotly_config(lang(), f"residual-lab-{page() or 'chart'}-{key}".replace("_", "-"))
+    """``container.plotly_chart`` with the toolbar's PNG button named and translated, larger type in
+    presenter view, and the chart in words right after it for screen readers (``ui.figures.words``:
+    visually hidden by ``assets/app.css``, read from the figure's own data)."""
+    lang_ = lang()
+    config = i18n.plotly_config(lang_, f"residual-lab-{page() or 'chart'}-{key}".replace("_", "-"))
     kwargs.setdefault("width", "stretch")
     container.plotly_chart(for_projector(fig) if presenting() else fig, key=key, config=config, **kwargs)
+    container.html(f'<p class="chart-words" data-chart="{html.escape(key)}">{html.escape(describe(fig, lang_))}</p>')
 
 
 def quiz(lesson: str) -> None:
