@@ -202,7 +202,7 @@ def describe(fig: go.Figure, lang: str) -> str:
         out.append(_t(lang, "marks", names="; ".join(marks)))
     # A trace drawn as decoration (no name, no hover: the trained point's cross, the faint single draws
     # behind a mean) is not a series a reader needs.
-    traces = [t for t in fig.data if t.name or t.hoverinfo != "skip"]
+    traces = [t for t in fig.data if getattr(t, "name", None) or getattr(t, "hoverinfo", None) != "skip"]
     if _same_grids(traces):
         zs = [np.asarray(t.z, dtype=float) for t in traces]
         allz = np.concatenate([z.ravel() for z in zs])
