@@ -6,12 +6,13 @@ import streamlit as st
 from core.errors import CoreError
 from core.lessons import readings
 from core.lessons.imaging import PHOTOS, blur_analogy, digit_image, load_upload, photo_image
+from core.lessons.predictions import judge_toy
 from core.lessons.toy import ToyConfig, run_toy
 from core.lessons.worked import DEFAULT_NUMBERS, worked_example
-from ui import controls
+from ui import controls, predict
 from ui.controls import short
-from ui.figures import GREY, PLAIN, RESIDUAL, TARGET, line_chart, picture
-from ui.figures.skip import contexts_dot
+from ui.figures import picture
+from ui.figures.skip import contexts_dot, toy_figures
 from ui.shell import require_shell
 from ui.text import dec, lang, lesson_title, md, num, show_error, t
 from ui.widgets import chart, control, number_table, quiz
@@ -52,6 +53,64 @@ md(L, "table")
 md(L, "residual")
 
 # --- The toy: learn H(x) with and without the skip ------------------------------------------------
+TRAINED = "_sk_trained"  # the toy settings of the session's latest Train (its guess is for them)
+
+
+def toy_section(cfg: ToyConfig) -> None:
+    """Both runs of ``cfg``: the metrics, the loss curves, the learned f, the readings and the verdict."""
+    try:
+        with st.spinner(t("skip.training")):
+            res = toy(cfg)
+    except CoreError as err:
+        show_error(err)
+        return
+
+    runs = {"plain": res.plain, "skip": res.skip}
+    for name, run in runs.items():
+        if run.diverged_at is not None:
+            st.warning(t("skip.diverged", run=t(f"skip.run_{name}"), step=num(run.diverged_at), lr=short(cfg.lr, lang())),
+                       icon=":material/warning:")
+
+    def reached(run) -> str:
+        if run.diverged_at is not None:
+            return t("skip.diverged_short")
+        return t("skip.not_reached") if run.steps_to_threshold is None else num(run.steps_to_threshold)
+
+    def size(run, value: float, digits: int) -> str:
+        """A size of the learned f, or a dash for a diverged run (its weights blew up, f is NaN)."""
+        return "—" if run.diverged_at is not None else dec(value, digits)
+
+    m = st.columns(4)
+    m[0].metric(t("skip.m_steps_plain"), reached(res.plain), help=t("skip.m_steps_help", threshold=dec(cfg.threshold, 3)))
+    m[1].metric(t("skip.m_steps_skip"), reached(res.skip), help=t("skip.m_steps_help", threshold=dec(cfg.threshold, 3)))
+    m[2].metric(t("skip.m_rms"), size(res.skip, res.skip.f_rms, 4), help=t("skip.m_rms_help"))
+    m[3].metric(t("skip.m_norm"), " / ".join(size(r, r.weight_norm, 2) for r in runs.values()), help=t("skip.m_norm_help"))
+
+    words = {k: t(f"skip.{k}") for k in ("run_plain", "run_skip", "f_plain", "f_skip", "threshold", "loss_title", "step",
+                                         "loss", "f_title", "f_axis")}
+    loss, learned = toy_figures(res, words, lang())
+    g1, g2 = st.columns(2)
+    chart(g1, loss, width="stretch", key="sk_loss")
+    chart(g2, learned, width="stretch", key="sk_f")
+    st.caption(t("skip.f_caption", **{k: size(r, r.f_target_rms_error, 4) for k, r in runs.items()}))
+    if cfg.target == "x" and any(r.diverged_at is not None for r in runs.values()):
+        md(L, "toy_identity_diverged")
+    elif cfg.target == "x":
+        rms, err = res.skip.f_rms, res.plain.f_target_rms_error
+        md(L, "toy_identity", rms=dec(rms, 4), plain_err=dec(err, 4),
+           rms_reading=t(f"skip.rms_{'zero' if rms ** 2 <= cfg.threshold else 'not'}", threshold=dec(cfg.threshold, 3)),
+           compare=t(f"skip.cmp_{readings.order(err, rms, 4)}"),
+           wn_plain=dec(res.plain.weight_norm, 2), wn_skip=dec(res.skip.weight_norm, 2))
+    # The verdict is for the settings the guess was committed on; other settings are just watched.
+    predict.reveal("toy", judge_toy(res) if st.session_state.get(TRAINED) == cfg else None)
+    md(L, "toy_reading")
+
+
+joined = predict.joined_settings("toy")
+if joined is not None:  # a class poll's run: the widgets, not drawn yet, take the presenter's settings
+    controls.set_values(P, controls.toy_values(joined), st.session_state)
+    st.session_state[TRAINED] = joined
+
 st.subheader(t("skip.toy_heading"))
 defaults = ToyConfig()
 md(L, "toy_intro", points=num(defaults.n_train), x_max=dec(defaults.x_max, 0), threshold=dec(defaults.threshold, 3))
@@ -63,59 +122,16 @@ lr, wd = control(c3, P["sk_lr"]), control(c3, P["sk_wd"])
 if seed is None:  # the box says why
     st.stop()
 cfg = ToyConfig(target=target, depth=depth, hidden=hidden, lr=lr, weight_decay=wd, steps=steps, seed=int(seed))
-try:
-    with st.spinner(t("skip.training")):
-        res = toy(cfg)
-except CoreError as err:
-    show_error(err)
-    st.stop()
-
-runs = {"plain": res.plain, "skip": res.skip}
-for name, run in runs.items():
-    if run.diverged_at is not None:
-        st.warning(t("skip.diverged", run=t(f"skip.run_{name}"), step=num(run.diverged_at), lr=short(lr, lang())),
-                   icon=":material/warning:")
-
-
-def reached(run) -> str:
-    if run.diverged_at is not None:
-        return t("skip.diverged_short")
-    return t("skip.not_reached") if run.steps_to_threshold is None else num(run.steps_to_threshold)
-
-
-def size(run, value: float, digits: int) -> str:
-    """A size of the learned f, or a dash for a diverged run (its weights blew up, f is NaN)."""
-    return "—" if run.diverged_at is not None else dec(value, digits)
-
-
-m = st.columns(4)
-m[0].metric(t("skip.m_steps_plain"), reached(res.plain), help=t("skip.m_steps_help", threshold=dec(cfg.threshold, 3)))
-m[1].metric(t("skip.m_steps_skip"), reached(res.skip), help=t("skip.m_steps_help", threshold=dec(cfg.threshold, 3)))
-m[2].metric(t("skip.m_rms"), size(res.skip, res.skip.f_rms, 4), help=t("skip.m_rms_help"))
-m[3].metric(t("skip.m_norm"), " / ".join(size(r, r.weight_norm, 2) for r in runs.values()), help=t("skip.m_norm_help"))
-
-names = {k: t(f"skip.run_{k}") for k in runs}
-color = {names["plain"]: PLAIN, names["skip"]: RESIDUAL, "H(x)": TARGET, "H(x) − x": GREY}
-g1, g2 = st.columns(2)
-curves = {names[k]: (range(len(r.losses)), r.losses) for k, r in runs.items()}
-curves[t("skip.threshold")] = ((0, cfg.steps), (cfg.threshold, cfg.threshold))
-chart(g1, line_chart(curves, t("skip.loss_title"), t("skip.step"), t("skip.loss"), lang(), log_y=True,
-                           dashed=(t("skip.threshold"),), colors=color), width="stretch", key="sk_loss")
-learned = {t(f"skip.f_{k}"): (res.x_grid, r.f_grid) for k, r in runs.items()}
-learned |= {"H(x)": (res.x_grid, res.h_grid), "H(x) − x": (res.x_grid, res.residual_grid)}  # dashed, on top
-color |= {t(f"skip.f_{k}"): color[names[k]] for k in runs}
-chart(g2, line_chart(learned, t("skip.f_title"), "x", t("skip.f_axis"), lang(), dashed=("H(x)", "H(x) − x"),
-                           colors=color), width="stretch", key="sk_f")
-st.caption(t("skip.f_caption", **{k: size(r, r.f_target_rms_error, 4) for k, r in runs.items()}))
-if target == "x" and any(r.diverged_at is not None for r in runs.values()):
-    md(L, "toy_identity_diverged")
-elif target == "x":
-    rms, err = res.skip.f_rms, res.plain.f_target_rms_error
-    md(L, "toy_identity", rms=dec(rms, 4), plain_err=dec(err, 4),
-       rms_reading=t(f"skip.rms_{'zero' if rms ** 2 <= cfg.threshold else 'not'}", threshold=dec(cfg.threshold, 3)),
-       compare=t(f"skip.cmp_{readings.order(err, rms, 4)}"),
-       wn_plain=dec(res.plain.weight_norm, 2), wn_skip=dec(res.skip.weight_norm, 2))
-md(L, "toy_reading")
+# Predict, then watch: the guess is committed at the Train click (or by a vote in a class poll, whose
+# run has the presenter's settings); after the first run the charts follow every change.
+predict.ask("toy", key=L, starts={"sk_train": lambda: [cfg]}, join=predict.join_settings("toy"), locks=False,
+            threshold=dec(cfg.threshold, 3))
+if st.button(t("skip.train"), key="sk_train", type="primary", icon=":material/play_arrow:"):
+    st.session_state[TRAINED] = cfg
+if TRAINED in st.session_state:
+    toy_section(cfg)
+else:
+    st.info(t("skip.train_first"), icon=":material/psychology_alt:")
 
 # --- The image analogy: blurred x, sharp H(x), the residual is the missing detail -----------------
 st.subheader(t("skip.image_heading"))

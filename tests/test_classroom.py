@@ -187,3 +187,17 @@ def test_students_cannot_run_a_poll_vote_twice_or_vote_late_and_reloads_keep_eve
     for s in (teacher, ana, binh, chi):
         assert not s.seen.exceptions
         s.close()
+
+
+def test_twenty_students_voting_at_once_are_each_counted_once(server):
+    """bench/poll_load.py's vote storm, smaller: 20 protocol students tap within 2 s, a fifth of them
+    twice; the presenter's page shows every vote, and its tally chart holds exactly what was sent."""
+    from bench.poll_load import vote_storm
+
+    url, _ = server
+    storm = vote_storm(url, 20, 2.0, double=0.25, seed=3, key=KEY)
+    assert storm.double_taps > 0 and sum(storm.sent.values()) == 20
+    assert storm.total_shown == 20  # the presenter's "20 votes so far"
+    assert {a: n for a, n in storm.counted.items() if n} == dict(storm.sent)
+    assert storm.unconfirmed == 0 and len(storm.confirm) == 20  # every student's page says it counts
+    assert storm.exceptions == 0

@@ -18,6 +18,13 @@ from tests.apptest import open_page
 from ui import i18n
 
 
+def toy_page(lang: str):
+    """Lesson 1 after one press of Train (it commits the guess; from then on the toy follows every setting)."""
+    at = open_page("skip", lang)
+    at.button(key="sk_train").click().run()
+    return at
+
+
 def metrics(at) -> dict[str, str]:
     return {m.label: m.value for m in at.metric}
 
@@ -43,7 +50,7 @@ def png(image: Image.Image, fmt: str = "PNG") -> bytes:
 
 
 def test_toy_shows_run_toys_steps_to_threshold_and_curves():
-    at = open_page("skip", "en")
+    at = toy_page("en")
     at.radio(key="sk_target").set_value("sin")
     at.slider(key="sk_depth").set_value(3)
     at.select_slider(key="sk_hidden").set_value(16)
@@ -70,7 +77,7 @@ def test_toy_shows_run_toys_steps_to_threshold_and_curves():
 
 
 def test_identity_target_shows_the_branch_going_to_zero_in_vietnamese():
-    at = open_page("skip", "vi")
+    at = toy_page("vi")
     at.radio(key="sk_target").set_value("x")
     at.select_slider(key="sk_wd").set_value(1e-2).run()
     res = run_toy(ToyConfig(target="x", weight_decay=1e-2))
@@ -82,7 +89,7 @@ def test_identity_target_shows_the_branch_going_to_zero_in_vietnamese():
 
 
 def test_diverging_learning_rate_shows_a_message_not_a_traceback():
-    at = open_page("skip", "en")
+    at = toy_page("en")
     at.select_slider(key="sk_lr").set_value(2.0).run()
     assert not at.exception and not at.error
     res = run_toy(ToyConfig(lr=2.0))
@@ -113,7 +120,7 @@ def test_image_share_is_core_blur_analogy():
 def test_uploads_bad_files_get_translated_errors_and_a_good_one_works():
     at = open_page("skip", "vi")
     at.radio(key="sk_source").set_value("upload").run()
-    assert at.info and at.info[0].value == i18n.text("vi", "skip.upload_prompt")
+    assert i18n.text("vi", "skip.upload_prompt") in [i.value for i in at.info]
     at.file_uploader(key="sk_upload").set_value(("ghi-chu.png", b"not an image at all", "image/png")).run()
     assert not at.exception
     assert [e.value for e in at.error] == [i18n.text("vi", "error.not_an_image")]
@@ -154,7 +161,7 @@ def prose(at) -> str:
     ({"sk_hidden": 4, "sk_lr": 0.001, "sk_steps": 50}, "not", "more"),  # too little training for the branch
 ])
 def test_identity_target_reads_the_runs_as_they_ended(lang, settings, reading, compare):
-    at = open_page("skip", lang)
+    at = toy_page(lang)
     at.radio(key="sk_target").set_value("x")
     for key, value in settings.items():
         (at.slider if key in ("sk_depth", "sk_steps") else at.select_slider)(key=key).set_value(value)
@@ -174,7 +181,7 @@ def test_identity_target_reads_the_runs_as_they_ended(lang, settings, reading, c
 
 
 def test_identity_target_with_a_diverged_run_says_so_instead_of_measuring():
-    at = open_page("skip", "en")
+    at = toy_page("en")
     at.radio(key="sk_target").set_value("x")
     at.select_slider(key="sk_lr").set_value(1.0).run()
     res = run_toy(ToyConfig(target="x", lr=1.0))
@@ -231,3 +238,62 @@ def test_quiz_q3_the_residual_is_the_detail_along_edges():
         assert np.abs(a.residual)[strong].mean() > 3 * np.abs(a.residual)[flat].mean()
         assert abs(a.residual.mean()) < 0.1 * np.abs(a.residual).mean() + 1e-3  # not the mean brightness
     assert cat["skip.quiz.q3.answer"] == 1
+
+
+# ---- Predict, then watch: lesson 1's question ------------------------------------------------------
+
+def test_before_train_the_toy_hides_its_result_and_after_it_the_verdict_is_the_runs():
+    from core.lessons.predictions import judge_toy
+    from tests.apptest import prediction_box
+    from ui import predict as UP
+
+    at = open_page("skip", "en")
+    assert not at.exception and not metrics(at) or i18n.text("en", "skip.m_steps_plain") not in metrics(at)
+    assert i18n.text("en", "skip.train_first") in [i.value for i in at.info]
+    assert not [c for c in at.get("plotly_chart") if c.proto.id.endswith("-sk_loss")]  # nothing to peek at
+    at.radio(key="predict_toy").set_value("plain")
+    at.radio(key="sk_target").set_value("sin").run()
+    at.button(key="sk_train").click().run()
+    cfg = ToyConfig(target="sin")
+    verdict = judge_toy(run_toy(cfg))
+    assert prediction_box(at, "en") == UP.verdict_text("toy", verdict, "plain", "en")
+    # Another setting after the run: the toy follows it live, and says nothing about a guess made for other settings.
+    at.slider(key="sk_steps").set_value(500).run()
+    assert i18n.text("en", "skip.m_steps_plain") in metrics(at) and prediction_box(at, "en") is None
+
+
+def test_a_class_poll_on_lesson_1_gives_every_voter_the_presenters_toy():
+    from core.classroom.polls import default_board
+    from core.lessons.predictions import judge_toy
+    from tests.apptest import APP, prediction_box
+    from streamlit.testing.v1 import AppTest
+    from ui import predict as UP
+
+    board = default_board()
+
+    def session(**query):
+        at = AppTest.from_file(APP, default_timeout=60)
+        at.query_params["lang"] = "vi"
+        for k, v in query.items():
+            at.query_params[k] = v
+        at.run()
+        at.switch_page("pages/skip.py")
+        return at.run()
+
+    teacher, student = session(presenter=board.key), session()
+    teacher.slider(key="sk_depth").set_value(3)
+    teacher.select_slider(key="sk_lr").set_value(0.05).run()
+    teacher.button(key="poll_open_toy").click().run()
+    poll = board.current("toy")
+    student.run()  # the fragment's poll
+    student.button(key=f"vote_toy_{poll.id}_skip").click().run()
+    assert board.get(poll.id).counts["skip"] == 1
+    teacher.button(key="sk_train").click().run()  # closes the poll; the voters take its settings
+    cfg = ToyConfig(depth=3, lr=0.05)
+    assert board.current("toy").status == "closed" and list(board.current("toy").run) == [cfg]
+    student.run()
+    student.run()
+    assert student.slider(key="sk_depth").value == 3 and student.select_slider(key="sk_lr").value == 0.05
+    verdict = judge_toy(run_toy(cfg))
+    assert prediction_box(student, "vi") == UP.verdict_text("toy", verdict, "skip", "vi")
+    assert not student.exception and not teacher.exception

@@ -423,6 +423,24 @@ def lab_config(values: Mapping[str, Any] = {}) -> TrainConfig:
 
 LAB_DEFAULT = lab_config()
 
+# ToyConfig field → lesson 1's control (the rest of ToyConfig keeps its defaults).
+TOY_FIELDS: dict[str, Control] = {f: PANELS["skip"][k] for f, k in (
+    ("target", "sk_target"), ("seed", "sk_seed"), ("depth", "sk_depth"), ("hidden", "sk_hidden"), ("steps", "sk_steps"),
+    ("lr", "sk_lr"), ("weight_decay", "sk_wd"))}
+
+
+def toy_values(cfg: ToyConfig) -> dict[str, Any]:
+    """Lesson 1's control values (by widget key) that train ``cfg``."""
+    return {c.key: getattr(cfg, f) for f, c in TOY_FIELDS.items()}
+
+
+def set_values(panel_: Panel, values: Mapping[str, Any], state) -> None:
+    """Put ``values`` (control key → value) into the widgets' session state, as a link does; call it
+    before the widgets are drawn (a class poll's run: a voter's page takes the presenter's settings)."""
+    for c in panel_.controls:
+        if c.key in values:
+            state[c.widget_key(state)] = c.parse(c.fmt(values[c.key]))
+
 
 def run_text(cfg: TrainConfig) -> str:
     """A Lab run as URL text: its fields that differ from the Lab's defaults, "key.value" joined by

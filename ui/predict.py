@@ -53,14 +53,16 @@ def guess(pid: str) -> str | None:
 
 
 def ask(pid: str, *, key: str, starts: dict[str, Callable[[], Sequence[Task]] | None],
-        join: Callable[[str, Sequence[Task]], object] = training.start, **params) -> None:
+        join: Callable[[str, Sequence[Task]], object] = training.start, locks: bool = True, **params) -> None:
     """The prediction box above a lesson's Train button(s), under the page's live ``key``.
 
     ``starts``: the keys of the buttons that start runs, each with the tasks it submits (None: a
     button that only locks the guess, like the Lab's single run). In the run a click causes (the
     button's state is already True here, above the button) the guess is committed; a presenter's
     click also closes the open poll and hands its tasks to every voter's page, which ``join`` s them
-    (``training.start``, or the Lab's ``add``). ``params`` fill the question (e.g. the depth).
+    (``training.start``, or the Lab's ``add``). ``locks``: the guess is locked while the runs train
+    (False where the page computes the run itself, done before it is drawn: lesson 1's toy).
+    ``params`` fill the question (e.g. the depth).
     """
     state, board = st.session_state, default_board()
     clicked = next((k for k in starts if state.get(k)), None)
@@ -71,7 +73,24 @@ def ask(pid: str, *, key: str, starts: dict[str, Callable[[], Sequence[Task]] | 
             board.attach_run(presenter_key(), poll.id, list(starts[clicked]()))
             state[_JOINED + pid] = poll.id  # the presenter's own click runs it
     question = t(f"predict.{pid}.question", **params)
-    _box(pid, key, join, question, locked=bool(clicked) or training.busy(key))
+    _box(pid, key, join, question, locked=locks and (bool(clicked) or training.busy(key)))
+
+
+_SETTINGS = "_poll_settings_"  # session state: the presenter's settings a voter's page takes (join_settings)
+
+
+def join_settings(pid: str) -> Callable[[str, Sequence], None]:
+    """``ask``'s ``join`` for an experiment the page computes itself (lesson 1's toy; no job to join):
+    the poll's run is the presenter's settings, ``tasks[0]``, which the voter's page takes on its next
+    run, before its widgets are drawn (``joined_settings``)."""
+    def join(key: str, tasks: Sequence) -> None:
+        st.session_state[_SETTINGS + pid] = tasks[0]
+    return join
+
+
+def joined_settings(pid: str):
+    """The presenter's settings a class poll's run handed to this page (once), or None."""
+    return st.session_state.pop(_SETTINGS + pid, None)
 
 
 def _every(pid: str) -> float | None:
@@ -200,6 +219,7 @@ def _mse(x: float, lang_: str) -> str:
 
 # How each prediction's numbers read in its sentence (core gives plain numbers).
 FORMATS = {
+    "toy": {"threshold": lambda x, lang_: i18n.fmt_float(x, lang_, 3), "plain_min": i18n.fmt_sci, "skip_min": i18n.fmt_sci},
     "degradation": {"plain": _pct, "residual": _pct},
     "lab_pair": {"plain": _pct, "residual": _pct},
     "gradients": {"plain": i18n.fmt_sci, "residual": i18n.fmt_sci},
@@ -214,7 +234,8 @@ def why(pid: str, verdict: Verdict, lang_: str) -> str:
     in (a depth as a whole number)."""
     fmt = FORMATS[pid]
     values = {k: fmt[k](v, lang_) if k in fmt else i18n.fmt_int(int(v), lang_) for k, v in verdict.numbers.items()}
-    return i18n.text(lang_, f"predict.{pid}.why_{verdict.answer}", **values)
+    case = f"_{verdict.case}" if verdict.case else ""
+    return i18n.text(lang_, f"predict.{pid}.why_{verdict.answer}{case}", **values)
 
 
 def verdict_text(pid: str, verdict: Verdict, mine: str | None, lang_: str) -> tuple[str, str]:

@@ -6,6 +6,8 @@ the answer the run supports. That answer is never a fixed key: ``judge`` reads i
 runs, with the same thresholds the lesson's sentences use, so a run that came out the other way
 says so. The questions aim at known misconceptions:
 
+* lesson 1: "skips only fix vanishing gradients" (a net of a few layers, no vanishing gradient, and
+  the skip still changes how fast it learns: what the layers must learn is H(x) − x, not H(x));
 * lesson 2 and the Lab: "deeper plain nets only overfit" (their *training* error is the one that rises);
 * lesson 3: "skips only fix vanishing gradients" (with BatchNorm a deep plain net's gradients can
   explode instead: Yang et al. 2019);
@@ -34,6 +36,7 @@ class Verdict:
 
     answer: str
     numbers: dict[str, float]
+    case: str = ""  # which of the answer's reasons applies (catalog key why_<answer>_<case>); "" the usual one
 
 
 @dataclass(frozen=True)
@@ -54,6 +57,41 @@ def lower(a: float, b: float, names: tuple[str, str], tol: float = SAME_POINTS) 
 
 def _done(snaps: Sequence[JobSnapshot]) -> bool:
     return bool(snaps) and all(s.status == "done" for s in snaps)
+
+
+# ---- Lesson 1: the toy, with and without the skip ------------------------------------------------
+
+SAME_STEPS = 0.1  # step counts within a tenth of the larger one read "about the same"
+
+
+def judge_toy(result) -> Verdict:
+    """A ToyResult (core.lessons.toy): which run reached the threshold in fewer steps. A run that
+    diverged, or never got below the threshold within its steps, did not reach it."""
+    def reached(run) -> int | None:
+        return None if run.diverged_at is not None else run.steps_to_threshold
+
+    def lowest(run) -> float:
+        finite = [float(x) for x in run.losses if x == x and abs(x) != float("inf")]
+        return min(finite) if finite else float("nan")
+
+    plain, skip = result.plain, result.skip
+    p, s = reached(plain), reached(skip)
+    numbers = {"threshold": result.config.threshold, "steps": result.config.steps, "depth": result.config.depth,
+               "plain": p or 0, "skip": s or 0,
+               "plain_min": lowest(plain), "skip_min": lowest(skip)}
+
+    def missed(run) -> str:  # why the other run did not reach it
+        return "diverged" if run.diverged_at is not None else "missed"
+
+    if p is None and s is None:
+        return Verdict("neither", numbers, "diverged" if plain.diverged_at is not None or skip.diverged_at is not None else "")
+    if p is None:
+        return Verdict("skip", numbers, "plain_" + missed(plain))
+    if s is None:
+        return Verdict("plain", numbers, "skip_" + missed(skip))
+    if abs(p - s) <= SAME_STEPS * max(p, s):
+        return Verdict("same", numbers)
+    return Verdict("skip" if s < p else "plain", numbers)
 
 
 # ---- Lesson 2: at the deepest depth, plain or residual? --------------------------------------------
@@ -139,6 +177,7 @@ def judge_lesion(result) -> Verdict | None:
 
 
 PREDICTIONS: dict[str, Prediction] = {p.id: p for p in (
+    Prediction("toy", ("skip", "plain", "same", "neither")),  # lesson 1: judge_toy
     Prediction("degradation", ("plain", "residual", "same")),  # lesson 2: judge_degradation
     Prediction("gradients", ("vanishes", "kept", "explodes")),  # lesson 3: judge_gradients
     Prediction("long_skips", ("up", "down", "same")),  # lesson 7: judge_long_skips

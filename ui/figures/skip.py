@@ -1,8 +1,28 @@
-"""Lesson 1's diagram as a pure function: Graphviz DOT of the two contexts (no streamlit)."""
+"""Lesson 1's diagram and the toy's charts as pure functions: Graphviz DOT of the two contexts, the
+loss curves and the learned f of both runs (no streamlit)."""
 
 from __future__ import annotations
 
-from . import RESIDUAL
+import plotly.graph_objects as go
+
+from . import GREY, PLAIN, RESIDUAL, TARGET, line_chart
+
+
+def toy_figures(res, words: dict[str, str], lang: str) -> tuple[go.Figure, go.Figure]:
+    """(loss curves, learned f) of a ToyResult; ``words``: run_plain, run_skip, f_plain, f_skip, threshold,
+    loss_title, step, loss, f_title, f_axis (translated labels)."""
+    runs, cfg = {"plain": res.plain, "skip": res.skip}, res.config
+    names = {k: words[f"run_{k}"] for k in runs}
+    color = {names["plain"]: PLAIN, names["skip"]: RESIDUAL, "H(x)": TARGET, "H(x) − x": GREY}
+    curves = {names[k]: (range(len(r.losses)), r.losses) for k, r in runs.items()}
+    curves[words["threshold"]] = ((0, cfg.steps), (cfg.threshold, cfg.threshold))
+    loss = line_chart(curves, words["loss_title"], words["step"], words["loss"], lang, log_y=True,
+                      dashed=(words["threshold"],), colors=color)
+    learned = {words[f"f_{k}"]: (res.x_grid, r.f_grid) for k, r in runs.items()}
+    learned |= {"H(x)": (res.x_grid, res.h_grid), "H(x) − x": (res.x_grid, res.residual_grid)}  # dashed, on top
+    color |= {words[f"f_{k}"]: color[names[k]] for k in runs}
+    f = line_chart(learned, words["f_title"], "x", words["f_axis"], lang, dashed=("H(x)", "H(x) − x"), colors=color)
+    return loss, f
 
 
 def contexts_dot(words: dict[str, str]) -> str:
