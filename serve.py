@@ -18,11 +18,11 @@ from starlette.middleware import Middleware
 from streamlit import config
 from streamlit.starlette import App
 
-from core.classroom.polls import default_board
+from core.classroom import current
 from server.classroom import ClassroomCookies
 from server.routing import NestedPageRedirect
 
 app = App("app.py", middleware=[Middleware(NestedPageRedirect), Middleware(ClassroomCookies)])
 
 print(f"Presenter link (keep it private; students need only the address): "
-      f"http://localhost:{config.get_option('server.port')}/presenter?key={default_board().key}", file=sys.stderr, flush=True)
+      f"http://localhost:{config.get_option('server.port')}/presenter?key={current.board().key}", file=sys.stderr, flush=True)

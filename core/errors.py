@@ -220,6 +220,21 @@ class WorkerLost(CoreError):
         )
 
 
+class ClusterWorkerLost(CoreError):
+    """A Ray worker (core.training.cluster) died mid-run: killed, its node gone, out of memory."""
+
+    def __init__(self, reason: str):
+        super().__init__("cluster_worker_lost", f"The cluster worker training this run was lost ({reason}); "
+                         "the next run gets a fresh one.", reason=reason)
+
+
+class RegistryLost(CoreError):
+    """The shared registry actor restarted (core.training.cluster): the runs it held are gone."""
+
+    def __init__(self):
+        super().__init__("registry_lost", "The shared training registry restarted and this run was lost with it.")
+
+
 class TrainingFailed(CoreError):
     def __init__(self, reason: str):
         super().__init__("training_failed", f"Training failed unexpectedly: {reason}", reason=reason)

@@ -17,7 +17,8 @@ from urllib.parse import parse_qs
 from starlette.responses import PlainTextResponse, RedirectResponse
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from core.classroom.polls import PRESENTER_COOKIE, VOTER_COOKIE, default_board
+from core.classroom import current
+from core.classroom.polls import PRESENTER_COOKIE, VOTER_COOKIE
 
 
 def cookie(name: str, value: str) -> bytes:
@@ -43,7 +44,7 @@ class ClassroomCookies:
         rel = path[len(root):] if root and path.startswith(root) else path
         if rel.rstrip("/") == "/presenter":
             key = parse_qs(scope.get("query_string", b"").decode("latin-1")).get("key", [""])[-1]
-            if not default_board().is_presenter(key):
+            if not current.board().is_presenter(key):
                 await PlainTextResponse("Not a presenter link of this server (it makes a new key at each start).",
                                         status_code=403)(scope, receive, send)
                 return

@@ -6,7 +6,8 @@ from __future__ import annotations
 
 import streamlit as st
 
-from core.classroom.gallery import NICK_MAX, default_gallery, display_name
+from core.classroom import current
+from core.classroom.gallery import NICK_MAX, display_name
 from core.errors import CoreError
 
 from . import training
@@ -27,13 +28,13 @@ def section(key: str) -> None:
     nick = c1.text_input(t("gallery.nickname"), max_chars=NICK_MAX, key="gallery_nick", help=t("gallery.nickname_help"))
     if c2.button(t("gallery.share", runs=len(done)), key="gallery_share", icon=":material/group_add:",
                  disabled=not done or not nick.strip()):
-        shared = [e for e in (default_gallery().share(voter(), nick, s) for s in done) if e is not None]
+        shared = [e for e in (current.gallery().share(voter(), nick, s) for s in done) if e is not None]
         st.success(t("gallery.shared", runs=len(shared), name=shared[0].nickname if shared else ""),
                    icon=":material/check_circle:")
 
     @st.fragment(run_every=REFRESH_SECONDS if presenter_key() else None)
     def view():
-        gallery = default_gallery()
+        gallery = current.gallery()
         entries = gallery.entries()
         if not entries:
             st.info(t("gallery.empty"), icon=":material/group:")
@@ -51,7 +52,7 @@ def draw(entries) -> None:
              "lr": e.task.lr, "batch": e.task.batch_size, "epochs": e.task.epochs, "bn": e.task.batchnorm,
              "steps": list(e.steps), "error": [100 * x for x in e.train_error], "final": 100 * e.final_train}
             for e in entries]
-    key = ("gallery", default_gallery().version(), lang_)
+    key = ("gallery", current.gallery().version(), lang_)
     curves = training.shared(key + ("curves",), lambda: gallery_curves(
         runs, (t("gallery.plain"), t("gallery.residual")), t("lab.axis_step"), t("lab.axis_error"), lang_,
         t("gallery.depth")))

@@ -17,7 +17,8 @@ from typing import Callable, Sequence
 
 import streamlit as st
 
-from core.classroom.polls import VOTER_COOKIE, PollView, default_board
+from core.classroom import current
+from core.classroom.polls import VOTER_COOKIE, PollView
 from core.errors import CoreError
 from core.lessons.predictions import PREDICTIONS, Verdict
 from core.training.tasks import Task
@@ -64,7 +65,7 @@ def ask(pid: str, *, key: str, starts: dict[str, Callable[[], Sequence[Task]] | 
     (False where the page computes the run itself, done before it is drawn: lesson 1's toy).
     ``params`` fill the question (e.g. the depth).
     """
-    state, board = st.session_state, default_board()
+    state, board = st.session_state, current.board()
     clicked = next((k for k in starts if state.get(k)), None)
     if clicked:
         state[_MADE + pid] = state.get(_key(pid))
@@ -96,7 +97,7 @@ def joined_settings(pid: str):
 def _every(pid: str) -> float | None:
     """How often this session's box looks at the board: the presenter's while a poll is open, a
     student's always (faster while a presenter is on the server)."""
-    board = default_board()
+    board = current.board()
     if presenter_key():
         poll = board.current(pid)
         return POLL_SECONDS if poll is not None and poll.status == "open" else None
@@ -108,7 +109,7 @@ def _box(pid: str, key: str, join, question: str, locked: bool) -> None:
 
     @st.fragment(run_every=every)
     def box():
-        board, state = default_board(), st.session_state
+        board, state = current.board(), st.session_state
         poll = board.current(pid)
         if poll is not None and poll.status == "open" and every == IDLE_SECONDS:
             st.rerun()  # a poll opened while this page looked seldom: the whole page, to look every 2 s
@@ -145,7 +146,7 @@ def _choice(pid: str, locked: bool) -> None:
 
 def _on_vote(pid: str, poll_id: int, answer: str, who: str) -> None:
     try:
-        default_board().vote(poll_id, who, answer)
+        current.board().vote(poll_id, who, answer)
         st.session_state[_MADE + pid] = answer
     except CoreError as err:
         st.session_state["_poll_error"] = error_text(err)
@@ -154,7 +155,7 @@ def _on_vote(pid: str, poll_id: int, answer: str, who: str) -> None:
 def _vote_buttons(pid: str, poll: PollView) -> None:
     """One tap per answer; after the vote, the answer this browser gave (also after a reload)."""
     who = voter()
-    mine = default_board().vote_of(poll.id, who)
+    mine = current.board().vote_of(poll.id, who)
     if "_poll_error" in st.session_state:
         st.error(st.session_state.pop("_poll_error"), icon=":material/error:")
     if mine is not None:
@@ -170,7 +171,7 @@ def _vote_buttons(pid: str, poll: PollView) -> None:
 
 def _presenter_controls(pid: str, poll: PollView | None) -> None:
     """Open, close, reset; the tally as CSV. Every action goes through the board with the key."""
-    board, pkey = default_board(), presenter_key()
+    board, pkey = current.board(), presenter_key()
     c1, c2, c3 = st.columns(3)
     try:
         if poll is None or poll.status == "closed":

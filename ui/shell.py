@@ -12,7 +12,8 @@ from urllib.parse import urlsplit
 import streamlit as st
 from streamlit.runtime.pages_manager import PagesManager
 
-from core.classroom.polls import PRESENTER_COOKIE, default_board
+from core.classroom import current
+from core.classroom.polls import PRESENTER_COOKIE
 from core.training.device import pick_device
 
 from . import i18n, links
@@ -136,7 +137,7 @@ def presenter_login() -> bool:
     link, server/classroom.py) or a ``?presenter=`` value holds the server's key. The query value is
     taken out of the URL at once, so the key never stays in an address bar or a copied link; a wrong
     one is refused without being shown. The presenter's sidebar shows the private link."""
-    state, board = st.session_state, default_board()
+    state, board = st.session_state, current.board()
     raw = st.query_params.get("presenter")
     if raw is not None:
         del st.query_params["presenter"]

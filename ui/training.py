@@ -26,7 +26,8 @@ from streamlit.runtime import Runtime
 from streamlit.runtime.scriptrunner import get_script_run_ctx
 
 from core.errors import CoreError
-from core.training.jobs import Job, JobRegistry, JobSnapshot, default_registry
+from core.training.engines import default_registry
+from core.training.jobs import Job, JobRegistry, JobSnapshot
 from core.training.tasks import Task
 
 from . import runs

@@ -171,7 +171,7 @@ class JobRegistry:
 
     def __init__(self, max_running: int | None = None, threads_per_job: int | None = None,
                  cache_size: int = 64, max_queued: int = 64, limits: Limits = Limits(), warm: bool = True,
-                 processes: bool = True):
+                 processes: bool = True, pool=None):
         self.max_running = max_running or default_max_running()
         # Split the cores between the jobs that run at once, at least one thread each.
         self.threads_per_job = threads_per_job or max(1, (os.cpu_count() or 1) // self.max_running)
@@ -185,8 +185,9 @@ class JobRegistry:
         self._running: set[Job] = set()
         self._finished: OrderedDict[Task, Job] = OrderedDict()  # LRU of CACHED endings
         self._closed = False
-        # Worker processes (started now, warmed up in the background), or threads of this process.
-        self.pool = WorkerPool(self.max_running, self.threads_per_job, warm) if processes else None
+        # Worker processes (started now, warmed up in the background), or threads of this process; or
+        # ``pool``, one with WorkerPool's interface (core.training.cluster.RayPool: Ray actors).
+        self.pool = pool if pool is not None else WorkerPool(self.max_running, self.threads_per_job, warm) if processes else None
         if self.pool is not None:
             self.warmed = self.pool.ready  # set once every worker has started (and warmed up)
         else:
@@ -286,7 +287,7 @@ class JobRegistry:
     def _pump(self) -> None:
         """Start queued jobs while fewer than ``max_running`` run (registry lock held)."""
         while self._queue and len(self._running) < self.max_running and not self._closed:
-            worker = self.pool.idle() if self.pool is not None else None
+            worker = self.pool.idle(self._queue[0].task) if self.pool is not None else None
             if self.pool is not None and worker is None:
                 break  # a worker is being replaced; its reader thread pumps again
             job = self._queue.popleft()
@@ -346,7 +347,8 @@ _DEFAULT_LOCK = threading.Lock()
 
 
 def default_registry() -> JobRegistry:
-    """The process-wide registry, created on first use."""
+    """The process-wide registry, created on first use (the embedded engine; core.training.engines
+    picks between it and the Ray cluster's)."""
     global _DEFAULT
     with _DEFAULT_LOCK:
         if _DEFAULT is None or _DEFAULT._closed:  # a shut-down registry takes no jobs: start afresh

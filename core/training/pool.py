@@ -166,7 +166,8 @@ class WorkerPool:
             if self._ready >= self.size:
                 self.ready.set()
 
-    def idle(self) -> Worker | None:
+    def idle(self, task=None) -> Worker | None:
+        """A worker free to run ``task`` (any task runs on any worker here)."""
         return next((w for w in self.workers if not w.busy), None)
 
     def pids(self) -> list[int]:
