@@ -3,10 +3,12 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ./scripts/setup.sh requirements-dev.txt
-# Debian's Chromium for Playwright; Node's npm for axe-core (the accessibility checks).
+# Debian's Chromium for Playwright; Node's npm for axe-core (the accessibility checks); nginx below.
 missing=""
 command -v chromium >/dev/null 2>&1 || missing="$missing chromium"
 command -v npm >/dev/null 2>&1 || missing="$missing nodejs npm"
+# Debian's nginx: the cluster layout's front (scripts/cluster.sh; tests/test_cluster.py checks its config).
+command -v nginx >/dev/null 2>&1 || [ -x /usr/sbin/nginx ] || missing="$missing nginx"
 if [ -n "$missing" ]; then
   sudo_=""; [ "$(id -u)" -eq 0 ] || sudo_="sudo"
   $sudo_ apt-get update -qq

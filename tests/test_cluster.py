@@ -216,3 +216,18 @@ except CoreError as err:
     assert got == {"second": "already_voted", "key_is_shared": True}
     assert board.get(poll.id).counts == {"plain": 0, "residual": 1, "same": 0}
     assert board.vote_of(poll.id, "voter-on-b") == "residual" and isinstance(gallery.entries(), list)
+
+
+def test_the_cluster_scripts_nginx_config_is_valid_and_sticky(tmp_path):
+    """scripts/cluster.sh's nginx front: valid for Debian's nginx (`nginx -t`), one port open, both
+    replicas behind it, a browser kept on one replica by its voter cookie, websockets passed through."""
+    nginx = shutil.which("nginx") or "/usr/sbin/nginx"
+    env = {**os.environ, "RESIDUAL_LAB_PORT": str(free_port())}
+    subprocess.run([str(ROOT / "scripts" / "cluster.sh"), "--config", str(tmp_path)], env=env, check=True, timeout=30)
+    conf = (tmp_path / "nginx.conf").read_text()
+    checked = subprocess.run([nginx, "-t", "-c", str(tmp_path / "nginx.conf")], capture_output=True, text=True, timeout=30)
+    assert checked.returncode == 0, checked.stderr
+    assert conf.count("listen ") == 1 and f"listen {env['RESIDUAL_LAB_PORT']};" in conf
+    assert "hash $cookie_residual_lab_voter consistent;" in conf
+    assert "server 127.0.0.1:8601" in conf and "server 127.0.0.1:8602" in conf
+    assert "proxy_set_header Upgrade $http_upgrade;" in conf and "proxy_set_header Connection $connection_upgrade;" in conf

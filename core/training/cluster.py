@@ -81,6 +81,7 @@ class TaskWorker:
     def __init__(self, threads: int, warm: bool):
         import torch
 
+        self.threads = threads
         torch.set_num_threads(threads)
         if warm:
             from core.training.engine import warm_up
@@ -97,6 +98,9 @@ class TaskWorker:
         out: queue.Queue = queue.Queue()
 
         def work() -> None:
+            import torch
+
+            torch.set_num_threads(self.threads)  # this thread's own count (core.training.jobs' docstring)
             try:
                 out.put(("end", task.run(lambda record: out.put(("record", record)), self._stop, max_seconds), None))
             except CoreError as exc:
