@@ -77,13 +77,22 @@ cleanup() {
 }
 trap cleanup EXIT INT TERM
 
-.venv/bin/ray start --head --node-ip-address=127.0.0.1 --port="$RAY_PORT" --num-cpus="$(nproc)" \
+# Every core for the cluster (not `nproc`: it answers OMP_NUM_THREADS, 1 under the benches).
+.venv/bin/ray start --head --node-ip-address=127.0.0.1 --port="$RAY_PORT" --num-cpus="$(getconf _NPROCESSORS_ONLN)" \
   --include-dashboard=false --disable-usage-stats --temp-dir="$STATE/ray" >"$STATE/ray-start.log" 2>&1
 export RAY_ADDRESS=127.0.0.1:$RAY_PORT RESIDUAL_LAB_ENGINE=ray
 for p in "${REPLICAS[@]}"; do
   .venv/bin/streamlit run serve.py --server.headless true --server.address 127.0.0.1 --server.port "$p" \
     --browser.gatherUsageStats false >"$STATE/replica-$p.log" 2>&1 &
   pids+=($!)
+done
+# nginx only once both replicas answer: a replica it finds down is skipped for 10 s, and the browsers
+# that arrive meanwhile all stay on the other one (bench/cluster_load.py saw 198 of 200 connections there).
+for p in "${REPLICAS[@]}"; do
+  for _ in $(seq 120); do
+    .venv/bin/python -c "import urllib.request as u; u.urlopen('http://127.0.0.1:$p/_stcore/health', timeout=2)" 2>/dev/null && break
+    sleep 1
+  done
 done
 nginx_conf "$STATE/nginx"
 "$NGINX" -c "$STATE/nginx/nginx.conf" -g "daemon on;"

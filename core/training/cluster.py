@@ -52,6 +52,7 @@ REGISTRY_RESTARTS = 5  # Ray restarts a crashed registry actor this many times (
 HEARTBEAT_SECONDS = 5.0
 REPLICA_GONE = 30.0  # a replica silent this long (killed) has left: its sessions are detached
 CALL_TIMEOUT = 30.0  # a registry call that takes longer than this fails (the actor is down)
+FRESH_SECONDS = 0.2  # a replica asks the actor about a job at most this often, for all its sessions together
 
 
 def wanted() -> bool:
@@ -318,6 +319,7 @@ class RemoteJob:
     def __init__(self, registry: RemoteRegistry, job_id: str, task: Task):
         self.id, self.task, self._registry = job_id, task, registry
         self._snap: JobSnapshot | None = None
+        self._checked = 0.0  # time.monotonic() of the last question to the actor
         self._lock = threading.Lock()
 
     @property
@@ -326,8 +328,9 @@ class RemoteJob:
 
     def snapshot(self) -> JobSnapshot:
         with self._lock:
-            if self._snap is not None and self._snap.finished:
-                return self._snap
+            if self._snap is not None and (self._snap.finished or time.monotonic() - self._checked < FRESH_SECONDS):
+                return self._snap  # every session of this replica shares one question per FRESH_SECONDS
+            self._checked = time.monotonic()
             version = self._snap.version if self._snap is not None else -1
             try:
                 got = self._registry._call("snapshot", self.id, version)
