@@ -22,7 +22,8 @@ import pytest
 # Ray picks the machine's network address even when told 127.0.0.1; without "cluster mode" (its own
 # switch, meant for laptops) it binds every server to the loopback address instead. Read when Ray is
 # imported: set first. And Ray's token authentication, with a token of this run (as scripts/cluster.sh).
-LOOPBACK = {"RAY_ENABLE_WINDOWS_OR_OSX_CLUSTER": "0", "RAY_USAGE_STATS_ENABLED": "0", "RAY_AUTH_MODE": "token",
+LOOPBACK = {"RAY_ENABLE_WINDOWS_OR_OSX_CLUSTER": "0", "RAY_USAGE_STATS_ENABLED": "0", "RAY_ENABLE_AUTO_CONNECT": "0",
+            "RAY_AUTH_MODE": "token",
             "RAY_AUTH_TOKEN": secrets.token_hex(32)}
 os.environ.update(LOOPBACK)
 ray = pytest.importorskip("ray")
@@ -48,6 +49,7 @@ def cluster():
 
     connect(address)
     yield address
+    time.sleep(0.5)
     ray.shutdown()
     subprocess.run([RAY, "stop", "--force"], env=env, capture_output=True, timeout=120)
     shutil.rmtree(tmp, ignore_errors=True)
@@ -57,7 +59,9 @@ def cluster():
 def remote(cluster):
     from core.training.cluster import RemoteRegistry
 
-    return RemoteRegistry(cluster)
+    reg = RemoteRegistry(cluster)
+    yield reg
+    reg.shutdown()  # its heartbeat stops before Ray does
 
 
 def other_replica(cluster: str, code: str, timeout: float = 240) -> dict:

@@ -37,6 +37,9 @@ if os.environ.get("RAY_ADDRESS", "").split(":")[0] in ("127.0.0.1", "localhost")
     # 127.0.0.1 for the machine's network address. Its switch is read when Ray is imported.
     os.environ.setdefault("RAY_ENABLE_WINDOWS_OR_OSX_CLUSTER", "0")
 
+# A Ray call before ray.init (or after ray.shutdown) must fail, not start a local cluster of its own.
+os.environ.setdefault("RAY_ENABLE_AUTO_CONNECT", "0")
+
 import ray  # noqa: E402
 from ray.exceptions import GetTimeoutError, RayActorError, RayError  # noqa: E402
 
@@ -384,6 +387,8 @@ class RemoteRegistry:
         RegistryLost when the actor cannot answer within ``timeout``."""
         end = time.monotonic() + timeout
         while True:
+            if self._closed or not ray.is_initialized():  # never let Ray start a cluster of its own here
+                raise RegistryLost()
             try:
                 return ray.get(getattr(self._actor, method).remote(*args), timeout=max(0.1, end - time.monotonic()))
             except (RayActorError, GetTimeoutError) as exc:
@@ -398,6 +403,8 @@ class RemoteRegistry:
     def _beat(self) -> None:
         while not self._closed:
             time.sleep(HEARTBEAT_SECONDS)
+            if self._closed or not ray.is_initialized():  # a Ray call now would start a local cluster
+                continue
             try:
                 self._call("heartbeat", self.replica, timeout=HEARTBEAT_SECONDS)
             except Exception:  # noqa: BLE001 — the cluster is down or Ray shut down: beat again later
