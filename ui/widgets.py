@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import html
 import math
+import threading
 
 import numpy as np
 import pandas as pd
@@ -111,7 +112,29 @@ def chart(container, fig, key: str, **kwargs) -> None:
     config = i18n.plotly_config(lang_, f"residual-lab-{page() or 'chart'}-{key}".replace("_", "-"))
     kwargs.setdefault("width", "stretch")
     container.plotly_chart(for_projector(fig) if presenting() else fig, key=key, config=config, **kwargs)
-    container.html(f'<p class="chart-words" data-chart="{html.escape(key)}">{html.escape(describe(fig, lang_))}</p>')
+    container.html(f'<p class="chart-words" data-chart="{html.escape(key)}">{html.escape(_words(fig, lang_))}</p>')
+
+
+_WORDS: dict[tuple[int, str], tuple[object, str]] = {}  # (id(fig), lang) → (fig, its words): one per figure
+_WORDS_LOCK = threading.Lock()
+
+
+def _words(fig, lang_: str) -> str:
+    """``describe(fig)``, once per figure object and language: a live chart's figure is built once per
+    job version for every watcher (ui.training.shared), and 100 students' reruns each describing it
+    again cost a replica more CPU than drawing it (py-spy, bench/cluster_load.py). The entry holds
+    the figure, so its id cannot be reused while cached."""
+    k = (id(fig), lang_)
+    with _WORDS_LOCK:
+        hit = _WORDS.get(k)
+        if hit is not None and hit[0] is fig:
+            return hit[1]
+    text = describe(fig, lang_)
+    with _WORDS_LOCK:
+        _WORDS[k] = (fig, text)
+        while len(_WORDS) > 256:
+            _WORDS.pop(next(iter(_WORDS)))
+    return text
 
 
 def quiz(lesson: str) -> None:
