@@ -22,6 +22,7 @@ import json
 import os
 import random
 import resource
+import secrets
 import subprocess
 import sys
 import threading
@@ -144,69 +145,78 @@ def pct(values: list[float], q: float) -> float:
 
 # ---- scenarios --------------------------------------------------------------------------------------
 
+def crowd(url: str, page: str, button: str, done_text: str, done_count: int, n: int, watch_s: float = 300.0,
+          seeds: list[int] | None = None, seed: int | None = None, cookies: bool = False, during=None) -> dict:
+    """``n`` students open ``page``, press ``button`` within 2 s and watch until ``done_text`` shows
+    ``done_count`` times: what they saw. ``seeds``: one per student (distinct configs; a newcomer's
+    page load is probed while the queue drains); ``seed``: the same for all; ``cookies``: each student
+    its own voter cookie, as browsers have (a load balancer hashes it); ``during()`` runs once all are
+    in, and its dict joins the result."""
+    def student_(tag: str) -> Student:
+        return Student(url, page, cookies={"residual_lab_voter": f"{tag}-{secrets.token_hex(6)}"} if cookies else None)
+
+    students = [student_("bench") for _ in range(n)]
+    loads = []
+    for s in students:
+        s.open(timeout=120)
+        loads.append(s.seen.load_time or 0.0)
+    for s, k in zip(students, seeds or ([seed] * n if seed is not None else [])):
+        s.set_number("Seed", k)
+    extra = during() if during else {}
+    client0, t0 = time.process_time(), time.perf_counter()
+    delays = [random.uniform(0, 2) if n > 1 else 0.0 for _ in students]
+
+    def one(s: Student, delay: float) -> None:
+        time.sleep(delay)
+        s.press(button)
+        s.watch(watch_s, done_text, done_count)
+
+    threads = [threading.Thread(target=one, args=(s, d)) for s, d in zip(students, delays)]
+    for t in threads:
+        t.start()
+    probes = []
+    if seeds:  # page loads of a newcomer while the queue drains
+        while any(t.is_alive() for t in threads) and len(probes) < 15:
+            p = student_("probe")
+            p.open(timeout=120)
+            probes.append(p.seen.load_time)
+            p.close()
+            time.sleep(2)
+    for t in threads:
+        t.join()
+    wall = time.perf_counter() - t0
+    seen = [s.seen for s in students]
+    for s in students:
+        s.close()
+    firsts = [x.first_point for x in seen if x.first_point is not None]
+    dones = [x.done + d for x, d in zip(seen, delays) if x.done is not None]  # since the first click
+    # One shared computation: the earliest student to see it done saw when it finished; the last
+    # student's "done" also includes the up-to-2 s spread of the clicks.
+    return {"n": n, "first_point_p50": round(pct(firsts, 0.5), 2) if firsts else None,
+            "first_point_p95": round(pct(firsts, 0.95), 2) if firsts else None, "got_first_point": len(firsts),
+            "finished": len(dones), "completion_s": round(min(dones), 2) if len(dones) == n else None,
+            "all_saw_done_s": round(max(dones), 2) if len(dones) == n else None,
+            "last_click_s": round(max(delays), 2), "wall_s": round(wall, 2),
+            "client_cpu_s": round(time.process_time() - client0, 2),
+            "exceptions": sum(len(x.exceptions) for x in seen),
+            "queued": sum(any("queue" in t for t in x.every_text) for x in seen) if seeds else None,
+            "load_p95_s": round(pct([p for p in probes if p], 0.95), 2) if probes else round(pct(loads, 0.95), 2),
+            **extra}
+
+
 def same_button(name: str, n: int, watch_s: float = 300.0, seeds: list[int] | None = None) -> dict:
     """``n`` students open the page, press the button within 2 s and watch until it is done."""
     page, button, done_text, done_count = PAGES[name]
     with Server(warm=name) as srv:
-        rss0 = rss_mib(srv.proc.pid)
-        students = [Student(srv.url, page) for _ in range(n)]
-        loads = []
-        for s in students:
-            s.open()
-            loads.append(s.seen.load_time)
-        if seeds:  # distinct configs: each student types its own seed first
-            for s, seed in zip(students, seeds):
-                s.set_number("Seed", seed)
-        c0, client0 = cpu_seconds(srv.proc.pid), time.process_time()
-        t0 = time.perf_counter()
-        delays = [random.uniform(0, 2) if n > 1 else 0 for _ in students]
-
-        def student(s: Student, delay: float):
-            time.sleep(delay)
-            s.press(button)
-            s.watch(watch_s, done_text, done_count)
-
-        threads = [threading.Thread(target=student, args=(s, d)) for s, d in zip(students, delays)]
-        for t in threads:
-            t.start()
-        probes = []
-        if seeds:  # page loads of a newcomer while the queue drains
-            while any(t.is_alive() for t in threads) and len(probes) < 15:
-                p = Student(srv.url, page)
-                p.open()
-                probes.append(p.seen.load_time)
-                p.close()
-                time.sleep(2)
-        for t in threads:
-            t.join()
-        wall = time.perf_counter() - t0
-        server_cpu = cpu_seconds(srv.proc.pid) - c0
-        client_cpu = time.process_time() - client0
-        for s in students:
-            s.close()
+        rss0, c0 = rss_mib(srv.proc.pid), []
+        # Server CPU from the first click on (the page loads before it are not the class's watching).
+        r = crowd(srv.url, page, button, done_text, done_count, n, watch_s, seeds=seeds,
+                  during=lambda: c0.append(cpu_seconds(srv.proc.pid)) or {})
+        server_cpu = cpu_seconds(srv.proc.pid) - c0[0]
         time.sleep(3)
         srv.wait_idle()
-        final = rss_mib(srv.proc.pid)
-        seen = [s.seen for s in students]
-        firsts = [x.first_point for x in seen if x.first_point is not None]
-        dones = [x.done + d for x, d in zip(seen, delays) if x.done is not None]  # since the first click
-        # One shared computation: the earliest student to see it done saw when it finished; the last
-        # student's "done" also includes the up-to-2 s spread of the clicks.
-        queued = sum(any("queue" in t for t in s.seen.every_text) for s in students) if seeds else None
-        return {
-            "scenario": name, "n": n, "distinct": bool(seeds),
-            "first_point_p50": round(pct(firsts, 0.5), 2) if firsts else None,
-            "first_point_p95": round(pct(firsts, 0.95), 2) if firsts else None,
-            "got_first_point": len(firsts), "finished": len(dones),
-            "completion_s": round(min(dones), 2) if len(dones) == n else None,
-            "all_saw_done_s": round(max(dones), 2) if len(dones) == n else None,
-            "last_click_s": round(max(delays), 2), "wall_s": round(wall, 2),
-            "server_cpu_s": round(server_cpu, 2), "client_cpu_s": round(client_cpu, 2),
-            "rss_start_mib": round(rss0), "rss_peak_mib": round(srv.peak), "rss_final_mib": round(final),
-            "exceptions": sum(len(x.exceptions) for x in seen),
-            "load_p95_s": round(pct(probes, 0.95), 2) if probes else round(pct([x for x in loads if x], 0.95), 2),
-            "saw_queue_place": queued,
-        }
+        return {"scenario": name, "distinct": bool(seeds), **r, "server_cpu_s": round(server_cpu, 2),
+                "rss_start_mib": round(rss0), "rss_peak_mib": round(srv.peak), "rss_final_mib": round(rss_mib(srv.proc.pid))}
 
 
 def command_line(configs_flag: list[str]) -> tuple[float, float]:

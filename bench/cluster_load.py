@@ -24,18 +24,17 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import random
 import secrets
 import subprocess
 import sys
-import threading
 import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bench.classroom_load import PAGES, Server, cpu_seconds, pct, rss_mib  # noqa: E402
+from bench.classroom_load import PAGES, Server, cpu_seconds, rss_mib  # noqa: E402
+from bench.classroom_load import crowd as classroom_crowd  # noqa: E402
 from bench.streamlit_client import Student  # noqa: E402
 from tests.browser import free_port  # noqa: E402
 
@@ -120,51 +119,9 @@ class Cluster:
 
 def crowd(url: str, n: int, button: str, seeds: list[int] | None = None, watch_s: float = 300.0,
           done_count: int = DONE_COUNT, seed: int | None = None, during=None) -> dict:
-    """``n`` students (each its own voter cookie) open the Lab, press ``button`` within 2 s, watch.
-    ``seeds``: one per student (distinct configs); ``seed``: the same for all (a config no earlier
-    scenario ran, so the finished-run cache cannot answer it); ``during()`` runs once all are in."""
-    students = [Student(url, PAGE, cookies={"residual_lab_voter": f"bench-{secrets.token_hex(6)}"}) for _ in range(n)]
-    loads = []
-    for s in students:
-        s.open(timeout=120)
-        loads.append(s.seen.load_time or 0.0)
-    for s, k in zip(students, seeds or ([seed] * n if seed is not None else [])):
-        s.set_number("Seed", k)
-    extra = during() if during else {}
-    client0 = time.process_time()
-    delays = [random.uniform(0, 2) if n > 1 else 0.0 for _ in students]
-
-    def one(s: Student, delay: float) -> None:
-        time.sleep(delay)
-        s.press(button)
-        s.watch(watch_s, DONE, done_count)
-
-    threads = [threading.Thread(target=one, args=(s, d)) for s, d in zip(students, delays)]
-    for t in threads:
-        t.start()
-    probes = []
-    if seeds:
-        while any(t.is_alive() for t in threads) and len(probes) < 15:
-            p = Student(url, PAGE, cookies={"residual_lab_voter": f"probe-{secrets.token_hex(6)}"})
-            p.open(timeout=120)
-            probes.append(p.seen.load_time)
-            p.close()
-            time.sleep(2)
-    for t in threads:
-        t.join()
-    seen = [s.seen for s in students]
-    for s in students:
-        s.close()
-    firsts = [x.first_point for x in seen if x.first_point is not None]
-    dones = [x.done + d for x, d in zip(seen, delays) if x.done is not None]
-    return {"n": n, "first_point_p50": round(pct(firsts, 0.5), 2) if firsts else None,
-            "first_point_p95": round(pct(firsts, 0.95), 2) if firsts else None, "got_first_point": len(firsts),
-            "finished": len(dones), "completion_s": round(min(dones), 2) if len(dones) == n else None,
-            "all_saw_done_s": round(max(dones), 2) if len(dones) == n else None,
-            "exceptions": sum(len(x.exceptions) for x in seen), "client_cpu_s": round(time.process_time() - client0, 2),
-            "queued": sum(any("queue" in t for t in x.every_text) for x in seen) if seeds else None,
-            "load_p95_s": round(pct([p for p in probes if p], 0.95), 2) if probes else round(pct(loads, 0.95), 2),
-            **extra}
+    """bench/classroom_load.py's crowd on the Lab, each student with its own voter cookie (nginx's hash)."""
+    return classroom_crowd(url, PAGE, button, DONE, done_count, n, watch_s, seeds=seeds, seed=seed, cookies=True,
+                           during=during)
 
 
 def main() -> None:

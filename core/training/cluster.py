@@ -17,7 +17,7 @@ with an empty registry, and a replica asking about a job it no longer knows gets
 (RegistryLost), never a hang; a replica that stops sending heartbeats (killed) has its sessions
 detached after ``REPLICA_GONE`` seconds, so runs nobody watches stop as on one server.
 
-Chosen with ``RESIDUAL_LAB_ENGINE=ray`` and Ray's own ``RAY_ADDRESS`` (core.training.jobs.default_registry).
+Chosen with ``RESIDUAL_LAB_ENGINE=ray`` and Ray's own ``RAY_ADDRESS`` (core.training.engines).
 No streamlit here; Ray is imported only when this module is.
 """
 
@@ -48,7 +48,6 @@ from core.training.jobs import JobRegistry, JobSnapshot  # noqa: E402
 from core.training.tasks import Limits, Task  # noqa: E402
 
 LOG = logging.getLogger(__name__)
-ENGINE_ENV = "RESIDUAL_LAB_ENGINE"  # "ray": the registry is the cluster's (RAY_ADDRESS), not this process's
 NAMESPACE = "residual-lab"
 REGISTRY_NAME = "residual-lab-registry"
 REGISTRY_RESTARTS = 5  # Ray restarts a crashed registry actor this many times (empty: runs end as failed)
@@ -56,11 +55,6 @@ HEARTBEAT_SECONDS = 5.0
 REPLICA_GONE = 30.0  # a replica silent this long (killed) has left: its sessions are detached
 CALL_TIMEOUT = 30.0  # a registry call that takes longer than this fails (the actor is down)
 FRESH_SECONDS = 0.2  # a replica asks the actor about a job at most this often, for all its sessions together
-
-
-def wanted() -> bool:
-    """Is this server configured for the Ray engine?"""
-    return os.environ.get(ENGINE_ENV, "").lower() == "ray"
 
 
 def connect(address: str | None = None) -> None:
@@ -133,9 +127,6 @@ class _Halt:
         actor = self._slot.actor
         if actor is not None:
             actor.halt.remote()
-
-    def clear(self) -> None:
-        pass
 
 
 class RaySlot:
