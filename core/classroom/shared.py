@@ -11,6 +11,8 @@ replica, or the board's random one, which every replica then reads from the acto
 
 from __future__ import annotations
 
+import threading
+
 from core.training.cluster import NAMESPACE, REGISTRY_RESTARTS, connect  # first: it prepares Ray's import
 
 import ray  # noqa: E402, I001
@@ -57,9 +59,18 @@ class Shared:
         self._actor.set.remote(self._target, name, value)
 
 
+_SHARED: tuple[Shared, Shared] | None = None
+_LOCK = threading.Lock()
+
+
 def classroom(key: str | None = None) -> tuple[Shared, Shared]:
-    """(board, gallery) of the cluster's classroom actor, made by the first replica that asks."""
-    connect()
-    actor = ClassroomActor.options(name=CLASSROOM_NAME, namespace=NAMESPACE, lifetime="detached",
-                                   get_if_exists=True).remote(key)
-    return Shared(actor, "board", PollBoard), Shared(actor, "gallery", Gallery)
+    """(board, gallery) of the cluster's classroom actor, made by the first replica that asks; looked
+    up once per process (every page run asks for the board several times)."""
+    global _SHARED
+    with _LOCK:
+        if _SHARED is None:
+            connect()
+            actor = ClassroomActor.options(name=CLASSROOM_NAME, namespace=NAMESPACE, lifetime="detached",
+                                           get_if_exists=True).remote(key)
+            _SHARED = Shared(actor, "board", PollBoard), Shared(actor, "gallery", Gallery)
+        return _SHARED

@@ -28,6 +28,7 @@ import itertools
 import logging
 import os
 import queue
+import secrets
 import threading
 import time
 from collections import OrderedDict
@@ -217,17 +218,23 @@ class RegistryActor:
         self._lock = threading.Lock()
         self._replicas: dict[str, float] = {}  # replica → monotonic time of its last heartbeat
         self.started = time.time()
+        # Job ids count from 1 in every process: a restarted actor would hand out the ids of the runs
+        # it lost, and a replica would take a new run for an old one. This incarnation's tag prevents it.
+        self._tag = secrets.token_hex(4)
         threading.Thread(target=self._sweep_replicas, daemon=True).start()
 
     # every replica's calls
     def submit(self, task: Task, session: str) -> tuple[str, Task]:
         job = self.reg.submit(task, session)
         with self._lock:
-            self._jobs[job.id] = job
-            self._jobs.move_to_end(job.id)
+            self._jobs[self._id(job)] = job
+            self._jobs.move_to_end(self._id(job))
             while len(self._jobs) > 4096:
                 self._jobs.popitem(last=False)
-        return job.id, job.task
+        return self._id(job), job.task
+
+    def _id(self, job) -> str:
+        return f"{self._tag}-{job.id}"
 
     def snapshot(self, job_id: str, version: int = -1) -> JobSnapshot | str | None:
         """The job's snapshot; None when it has not changed since ``version``; "unknown" for a job
@@ -236,7 +243,7 @@ class RegistryActor:
         if job is None:
             return "unknown"
         snap = job.snapshot()
-        return None if snap.version == version else snap
+        return None if snap.version == version else dataclasses.replace(snap, id=job_id)  # the cluster-wide id
 
     def attach(self, job_id: str, session: str) -> bool:
         job = self._jobs.get(job_id)
@@ -256,7 +263,7 @@ class RegistryActor:
             self.reg.stop(job)
 
     def jobs(self) -> list[tuple[str, Task]]:
-        return [(j.id, j.task) for j in self.reg.jobs()]
+        return [(self._id(j), j.task) for j in self.reg.jobs()]
 
     def sessions(self) -> set[str]:
         return self.reg.sessions()
