@@ -114,22 +114,26 @@ def draw(metric: str, x_axis: str, snaps) -> None:
     key = ("lab", training.versions(snaps), tuple(label(s) for s in snaps), metric, x_axis, lang())
     chart(st, training.shared(key, lambda: runs_figure(metric, x_axis, snaps)), key="lab_chart")
     predict.reveal("lab_pair", judge_lab_pair(snaps))
-    pct = lambda x: t("lab.none") if x is None else t("lab.percent", value=dec(100 * x, 1))  # noqa: E731
-    for s in snaps:
-        now = runs.latest(s)
-        with st.container(border=True):
-            r1, r2, r3, r4 = st.columns([5, 4, 5, 2], vertical_alignment="center")
-            r1.markdown(f"**{label(s)}**")
-            r1.caption(t("lab.params", params=num(s.info.params)) if s.info else t("lab.none"))
-            status = t(f"lab.status_{s.status}", position=s.position, step=num(s.diverged_step or 0))
-            r2.markdown(f":{STATUS_COLOR[s.status]}[{status}]")
-            r2.caption(t("lab.progress", epoch=now["epoch"], epochs=s.task.epochs, step=num(now["step"]),
-                         steps=num(s.info.total_steps), seconds=dec(s.elapsed, 1)) if s.info else t("lab.none"))
-            r3.caption(t("lab.scores", loss=t("lab.none") if now["loss"] is None else dec(now["loss"], 3),
-                         train=pct(now["train_error"]), test=pct(now["test_error"])))
-            if r4.button(t("lab.remove"), key=f"lab_rm_{s.id}", help=t("lab.remove_help"), icon=":material/close:"):
+    for s in snaps:  # one card per run: its words in one element (every watcher redraws them each poll)
+        with st.container(border=True, horizontal=True, vertical_alignment="center"):
+            st.markdown(card(s), width="stretch")
+            if st.button(t("lab.remove"), key=f"lab_rm_{s.id}", help=t("lab.remove_help"), icon=":material/close:"):
                 training.remove(L, jobs[s.id])
                 st.rerun()
+
+
+def card(s) -> str:
+    """A run's card: its name and size, its status and progress, its latest scores."""
+    now, none = runs.latest(s), t("lab.none")
+    pct = lambda x: none if x is None else t("lab.percent", value=dec(100 * x, 1))  # noqa: E731
+    status = t(f"lab.status_{s.status}", position=s.position, step=num(s.diverged_step or 0))
+    size = t("lab.params", params=num(s.info.params)) if s.info else none
+    progress = t("lab.progress", epoch=now["epoch"], epochs=s.task.epochs, step=num(now["step"]),
+                 steps=num(s.info.total_steps), seconds=dec(s.elapsed, 1)) if s.info else none
+    scores = t("lab.scores", loss=none if now["loss"] is None else dec(now["loss"], 3), train=pct(now["train_error"]),
+               test=pct(now["test_error"]))
+    return (f"**{label(s)}** :gray[:small[{size}]]  \n:{STATUS_COLOR[s.status]}[{status}] :gray[:small[· {progress}]]"
+            f"  \n:small[{scores}]")
 
 
 st.subheader(t("lab.chart_heading"))

@@ -11,6 +11,7 @@ import pytest
 from core.lessons.kinds import gate_start, stage_costs
 from core.lessons.predictions import judge_long_skips
 from tests.apptest import open_page
+from tests.test_page_lab import cards, statuses
 from tests.test_predictions import check_reveal
 from ui import i18n
 
@@ -72,14 +73,14 @@ def test_the_lab_trains_the_architecture_it_offers():
     at.button(key="lab_train").click().run()
     assert not at.exception and not at.error
     deadline = time.time() + 120
-    while time.time() < deadline and not any(m.value == ":green[done]" for m in at.markdown):
+    while time.time() < deadline and statuses(at) != [":green[done]"]:
         time.sleep(0.5)
         at.run()
-    labels = [m.value for m in at.markdown if m.value.startswith("**#")]
-    assert labels == ["**#1 DenseNet-BC-10 · Adam 5 × 10⁻⁴ · BN · width 8 · seed 0**"]  # width = growth rate
-    assert any(m.value == ":green[done]" for m in at.markdown)
+    assert statuses(at) == [":green[done]"]
+    (card,) = cards(at)
+    assert card.startswith("**#1 DenseNet-BC-10 · Adam 5 × 10⁻⁴ · BN · width 8 · seed 0**")  # width = growth rate
     params = i18n.text("en", "lab.params", params="9,342")  # densenet_cifar(10, 8, in_channels=1)
-    assert params in [c.value for c in at.caption]
+    assert f":gray[:small[{params}]]" in card
 
 
 # ---- Sentences that branch on a live value: both sides of each branch, in the page ------------------

@@ -4,6 +4,7 @@ are removed, survive page and language switches, and what the page shows is what
 from __future__ import annotations
 
 import json
+import re
 import time
 
 import pytest
@@ -72,8 +73,14 @@ def points(at) -> dict[str, int]:
     return {d["name"]: len(d["x"]) for d in chart(at)["data"]}
 
 
+def cards(at) -> list[str]:
+    """The run cards' words (pages/lab.card): name and size, status and progress, scores."""
+    return [m.value for m in at.markdown if m.value.startswith("**#") and m.value.count("  \n") == 2]
+
+
 def statuses(at) -> list[str]:
-    return [m.value for m in at.markdown if m.value.startswith(":") and "[" in m.value]
+    """Each card's status, as drawn (colour and words), e.g. ":green[done]"."""
+    return [re.match(r":\w+\[[^\]]*\]", c.split("  \n")[1]).group(0) for c in cards(at)]
 
 
 def finished(at) -> bool:
@@ -96,7 +103,7 @@ def test_train_streams_points_until_done():
     assert seen == sorted(seen) and seen[-1] == len(snap.steps)  # the curve only grows
     assert statuses(at) == [":green[done]"]
     total = snap.info.total_steps
-    assert f"step {total} of {total}" in "\n".join(c.value for c in at.caption)
+    assert f"step {total} of {total}" in cards(at)[0]
     # Test error per epoch, by epoch: one point per epoch record.
     at.button_group(key="lab_metric").set_value("test_error").run()
     at.button_group(key="lab_x").set_value("epoch").run()

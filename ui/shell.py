@@ -4,7 +4,7 @@ first. The top layer of ui/: it builds on ui.links, which builds on live trainin
 
 from __future__ import annotations
 
-import inspect
+import sys
 import time
 from pathlib import Path
 from urllib.parse import urlsplit
@@ -76,7 +76,9 @@ def require_shell() -> None:
         st.rerun()
     # The page's controls from a link, before its widgets exist (here, not in app.py: AppTest's
     # switch_page runs the page file alone).
-    caller = inspect.stack()[1].frame.f_globals.get("__file__", "")
+    # The caller's frame only: inspect.stack() reads every frame's source lines, a sixth of a full
+    # Lab run under 100 students (py-spy).
+    caller = sys._getframe(1).f_globals.get("__file__", "")
     slug = Path(caller).stem if caller else "home"
     st.session_state[PAGE_KEY] = slug
     links.restore(slug, _shell_notices())

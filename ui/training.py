@@ -18,6 +18,7 @@ import os
 import threading
 import time
 import uuid
+import weakref
 from collections import OrderedDict
 from typing import Callable, Hashable, Sequence
 
@@ -37,6 +38,7 @@ POLL_SECONDS = float(os.environ.get("RESIDUAL_LAB_POLL", "0.8"))  # ≥ 1 redraw
 GONE_SECONDS = 15.0  # a session disconnected this long (not a brief network blip) has left
 SWEEP_SECONDS = 5.0
 FIRST_WAIT = 1.0  # a click's run waits this long at most for a first record to draw
+FRAME_SECONDS = POLL_SECONDS / 2  # every watcher of a job draws the same snapshot within this window
 
 
 _SWEPT: set[int] = set()  # ids of the registries a sweeper thread watches
@@ -135,6 +137,8 @@ def first_records(jobs_: Sequence[Job], timeout: float = FIRST_WAIT) -> None:
 
     while time.monotonic() < end and not ready():
         time.sleep(0.03)
+    for job in jobs_:  # the click's own run draws what was just waited for
+        _frame(job, fresh=True)
 
 
 def add(key: str, task: Task, number: int | None = None) -> Job:
@@ -156,8 +160,37 @@ def number(key: str, job: Job | JobSnapshot) -> int:
 
 
 def snapshot(key: str, job: Job) -> JobSnapshot:
-    """This session's view of a job: frozen at this session's Stop when others still train it."""
-    return _state(key)["frozen"].get(job.id) or job.snapshot()
+    """This session's view of a job: frozen at this session's Stop when others still train it, else
+    the job's current frame (``_frame``)."""
+    return _state(key)["frozen"].get(job.id) or _frame(job)
+
+
+# Job → (when taken, snapshot); keyed on the job object, not its id (a new registry, in the tests or
+# after a restart, numbers its jobs again), and forgotten with the job.
+_FRAMES: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+_FRAMES_LOCK = threading.Lock()
+
+
+def _frame(job: Job, fresh: bool = False) -> JobSnapshot:
+    """The job's snapshot as every session shows it: its records as of the frame shared by all
+    sessions for FRAME_SECONDS, its status always current (``fresh``: the newest records too).
+
+    Fifty students polling every POLL_SECONDS, each at its own moment, would otherwise each see a
+    newer version of a training job and each build that version's figures for itself (``shared``
+    keys on versions): one figure per poll per student, most of a web server's CPU under a class
+    (py-spy, bench/cluster_load.py). A frame is shared instead: at most one new version of a
+    running job every FRAME_SECONDS, whoever polls. A change of status (done, stopped, failed…)
+    shows at once, and frames only move forward, so a session's curve never shrinks.
+    """
+    now, snap = time.monotonic(), job.snapshot()
+    with _FRAMES_LOCK:
+        hit = _FRAMES.get(job)
+        if (hit is not None and hit[1].version <= snap.version and hit[1].status == snap.status and not fresh
+                and now - hit[0] < FRAME_SECONDS):
+            return hit[1]
+        if hit is None or hit[1].version <= snap.version:
+            _FRAMES[job] = (now, snap)
+    return snap
 
 
 def snapshots(key: str) -> list[JobSnapshot]:
