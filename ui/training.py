@@ -5,7 +5,8 @@ Training runs in core.training's worker processes; a page only submits tasks, ke
 Job objects in its session state, and redraws their snapshots inside a fragment that reruns while
 any of them is still queued or running. Watching is cheap: a fragment run whose jobs have no new
 records since this session last drew them re-sends the elements it already built (no new
-figures), and figures are built once per job version and language for every watching session
+figures); every session polling a job within FRAME_SECONDS draws the same frame of its records
+(``_frame``), and figures are built once per frame and language for every watching session
 (``shared``). A session that goes away (tab closed, session expired) is detached from its jobs by
 a sweeper thread, so a run nobody watches stops within ``GONE_SECONDS`` + ``SWEEP_SECONDS``.
 """
@@ -188,8 +189,9 @@ def _frame(job: Job, fresh: bool = False) -> JobSnapshot:
         if (hit is not None and hit[1].version <= snap.version and hit[1].status == snap.status and not fresh
                 and now - hit[0] < FRAME_SECONDS):
             return hit[1]
-        if hit is None or hit[1].version <= snap.version:
-            _FRAMES[job] = (now, snap)
+        if hit is not None and hit[1].version > snap.version:
+            return hit[1]  # an older answer than the one shown already
+        _FRAMES[job] = (now, snap)
     return snap
 
 
