@@ -186,11 +186,9 @@ def _frame(job: Job, fresh: bool = False) -> JobSnapshot:
     now, snap = time.monotonic(), job.snapshot()
     with _FRAMES_LOCK:
         hit = _FRAMES.get(job)
-        if (hit is not None and hit[1].version <= snap.version and hit[1].status == snap.status and not fresh
-                and now - hit[0] < FRAME_SECONDS):
+        if hit is not None and (hit[1].version > snap.version  # an older answer than the one shown already
+                                or not fresh and hit[1].status == snap.status and now - hit[0] < FRAME_SECONDS):
             return hit[1]
-        if hit is not None and hit[1].version > snap.version:
-            return hit[1]  # an older answer than the one shown already
         _FRAMES[job] = (now, snap)
     return snap
 

@@ -226,12 +226,13 @@ class RegistryActor:
     # every replica's calls
     def submit(self, task: Task, session: str) -> tuple[str, Task]:
         job = self.reg.submit(task, session)
+        job_id = self._id(job)
         with self._lock:
-            self._jobs[self._id(job)] = job
-            self._jobs.move_to_end(self._id(job))
+            self._jobs[job_id] = job
+            self._jobs.move_to_end(job_id)
             while len(self._jobs) > 4096:
                 self._jobs.popitem(last=False)
-        return self._id(job), job.task
+        return job_id, job.task
 
     def _id(self, job) -> str:
         return f"{self._tag}-{job.id}"
