@@ -33,7 +33,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bench.classroom_load import PAGES, Server, cpu_seconds, rss_mib  # noqa: E402
+from bench.classroom_load import PAGES, TICK, Server, cpu_seconds, rss_mib  # noqa: E402
 from bench.classroom_load import crowd as classroom_crowd  # noqa: E402
 from bench.streamlit_client import Student  # noqa: E402
 from tests.browser import free_port  # noqa: E402
@@ -57,6 +57,38 @@ def proc_table() -> dict[int, str]:
 def ray_pids() -> list[int]:
     return [pid for pid, comm in proc_table().items()
             if comm in ("gcs_server", "raylet") or comm.startswith("ray::") or "ray" in comm.lower() and "python" not in comm]
+
+
+# Ray's processes by what they do (their command names, cut at 15 characters by the kernel).
+RAY_GROUPS = {"ray::TaskWorker": "training", "ray::RegistryAc": "registry", "ray::ClassroomA": "classroom"}
+
+
+def own_cpu(pid: int) -> float:
+    """CPU seconds of this process and of its children that ended, not of its live children: raylet
+    is the parent of every worker, so summing trees (classroom_load.cpu_seconds) counted them twice."""
+    try:
+        f = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return 0.0
+    return sum(int(x) for x in f[11:15]) / TICK
+
+
+def own_rss_mib(pid: int) -> float:
+    try:
+        line = next(x for x in Path(f"/proc/{pid}/status").read_text().splitlines() if x.startswith("VmRSS:"))
+    except (OSError, StopIteration):
+        return 0.0
+    return int(line.split()[1]) / 1024
+
+
+def ray_cpu() -> dict[str, float]:
+    """Ray's CPU seconds: the training workers, the registry actor, the classroom actor, and Ray's own
+    services (GCS, raylet, idle workers…), each process counted once."""
+    out = {"training": 0.0, "registry": 0.0, "classroom": 0.0, "ray_services": 0.0}
+    table = proc_table()
+    for pid in ray_pids():
+        out[RAY_GROUPS.get(table.get(pid, ""), "ray_services")] += own_cpu(pid)
+    return out
 
 
 class Cluster:
@@ -101,11 +133,12 @@ class Cluster:
         return {p: out.count(f"127.0.0.1:{p} ") for p in ("8601", "8602")}
 
     def cpu(self) -> dict[str, float]:
-        return {"replicas": sum(cpu_seconds(p) for p in self.replicas), "ray": sum(cpu_seconds(p) for p in ray_pids())}
+        """CPU seconds so far: the two web replicas (with their children), and Ray's (``ray_cpu``)."""
+        return {"replicas": sum(cpu_seconds(p) for p in self.replicas)} | ray_cpu()
 
     def rss(self) -> dict[str, float]:
         return {"replicas": [round(rss_mib(p)) for p in self.replicas],
-                "ray": round(sum(rss_mib(p) for p in ray_pids() if p not in self.replicas))}
+                "ray": round(sum(own_rss_mib(p) for p in ray_pids() if p not in self.replicas))}
 
     def __exit__(self, *exc):
         import signal
