@@ -23,6 +23,7 @@ import weakref
 from collections import OrderedDict
 from typing import Callable, Hashable, Sequence
 
+import plotly.graph_objects as go
 import streamlit as st
 from streamlit.runtime import Runtime
 from streamlit.runtime.scriptrunner import get_script_run_ctx
@@ -33,6 +34,7 @@ from core.training.jobs import Job, JobRegistry, JobSnapshot
 from core.training.tasks import Task
 
 from . import runs
+from .figures import cache_dict
 from .text import error_text, num, show_error, t
 
 POLL_SECONDS = float(os.environ.get("RESIDUAL_LAB_POLL", "0.8"))  # ≥ 1 redraw a second; measured: see bench/classroom_load.py
@@ -248,13 +250,16 @@ def shared(key: Hashable, build: Callable[[], object]) -> object:
 
     Key it on what the value depends on, e.g. the jobs' ids and versions and the language: thirty
     students watching one run then cost one figure per new record, not thirty. The value is shared:
-    treat it as read-only (``st.plotly_chart`` only reads a figure).
+    treat it as read-only (``st.plotly_chart`` only reads a figure). A figure keeps its
+    dict (``ui.figures.cache_dict``): every watcher's chart reads the one copy it makes.
     """
     with _SHARED_LOCK:
         if key in _SHARED:
             _SHARED.move_to_end(key)
             return _SHARED[key]
     value = build()  # outside the lock: two sessions may race to build the same key, both correct
+    if isinstance(value, go.Figure):
+        value = cache_dict(value)  # its dict made once, not on every watcher's poll
     with _SHARED_LOCK:
         _SHARED[key] = value
         while len(_SHARED) > SHARED_SIZE:
