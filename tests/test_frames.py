@@ -58,6 +58,22 @@ def test_a_new_status_shows_at_once_and_a_click_takes_the_newest_records(clock):
     assert snap.status == "stopped" and snap.version == 3  # no waiting for the frame to end
 
 
+def test_clicks_take_the_shared_frame_once_it_draws_points(clock):
+    job = FakeJob()
+    training.first_records([job], timeout=0)
+    empty = training._frame(job)
+    job.advance(steps=("a point",))
+    training.first_records([job], timeout=0)  # the frame has nothing to draw: the click takes the newest
+    first = training._frame(job)
+    assert first is not empty and first.steps == ("a point",)
+    for _ in range(30):  # thirty students click while records arrive: all draw that frame, no new figure
+        job.advance(steps=job.snap.steps + ("a point",))
+        training.first_records([job], timeout=0)
+        assert training._frame(job) is first
+    clock[0] += training.FRAME_SECONDS + 0.01
+    assert training._frame(job).steps == job.snap.steps  # the next frame, as for any poll
+
+
 def test_frames_only_move_forward(clock):
     job = FakeJob()
     job.advance()
