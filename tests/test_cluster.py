@@ -115,12 +115,12 @@ def test_two_replicas_share_one_job_and_its_records(remote, cluster):
     cfg = TrainConfig(depth=8, epochs=2, seed=811)
     before = remote.stats()["computations"]
     mine = remote.submit(cfg, "ana")
-    theirs = other_replica(cluster, f"""
+    theirs = other_replica(cluster, """
 job = reg.submit(TrainConfig(depth=8, epochs=2, seed=811), "binh")
 while not job.snapshot().finished:
     time.sleep(0.2)
 s = job.snapshot()
-print(json.dumps({{"id": job.id, "status": s.status, "losses": [r.loss for r in s.steps]}}))
+print(json.dumps({"id": job.id, "status": s.status, "losses": [r.loss for r in s.steps]}))
 """)
     snap = wait(mine, lambda s: s.finished)
     assert theirs["id"] == mine.id and theirs["status"] == snap.status == "done"
