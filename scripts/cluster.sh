@@ -77,19 +77,19 @@ cleanup() {
 }
 trap cleanup EXIT INT TERM
 
-# Training first on this shared machine: Ray starts its workers at nice 15 (RAY_worker_niceness), below
-# everything else here, and the replicas (two processes polling for a class) then left the training runs
-# about a third of a core (bench/cluster_load.py: 100 students, completion 3.4x one student). Here the
-# workers run at 0 and the replicas at WEB_NICE (10): both runs train at nearly full speed, the pages
-# draw in what is left, and a class sees its runs done sooner (completion 1.4x in the same bench).
-export RAY_worker_niceness=${RAY_worker_niceness:-0}
-WEB_NICE=${RESIDUAL_LAB_WEB_NICE:-10}
+# Pages first, training close behind, where the replicas share a machine with the training. Ray starts
+# its workers at nice 15 (RAY_worker_niceness); with the replicas at 10 instead, below the workers, a page
+# took 60 s to load while a queue of runs drained. Measured with bench/cluster_load.py's class of 100
+# pressing the Lab's pair (one run each setting, 2 cores), first point p95 / completion / page load p95
+# while 100 distinct runs queue: nice 15: 1.7 s / 2.6x / 0.9 s; nice 5: 2.4 s / 2.2x / 0.45 s;
+# nice 0: 3.0 s / 2.1x / 2.0 s. On a node of its own the workers' niceness changes nothing.
+export RAY_worker_niceness=${RAY_worker_niceness:-5}
 # Every core for the cluster (not `nproc`: it answers OMP_NUM_THREADS, 1 under the benches).
 .venv/bin/ray start --head --node-ip-address=127.0.0.1 --port="$RAY_PORT" --num-cpus="$(getconf _NPROCESSORS_ONLN)" \
   --include-dashboard=false --disable-usage-stats --temp-dir="$STATE/ray" >"$STATE/ray-start.log" 2>&1
 export RAY_ADDRESS=127.0.0.1:$RAY_PORT RESIDUAL_LAB_ENGINE=ray
 for p in "${REPLICAS[@]}"; do
-  nice -n "$WEB_NICE" .venv/bin/streamlit run serve.py --server.headless true --server.address 127.0.0.1 --server.port "$p" \
+  .venv/bin/streamlit run serve.py --server.headless true --server.address 127.0.0.1 --server.port "$p" \
     --browser.gatherUsageStats false >"$STATE/replica-$p.log" 2>&1 &
   pids+=($!)
 done
