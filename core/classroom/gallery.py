@@ -48,6 +48,8 @@ def display_name(entry: Entry) -> str:
 
 
 class Gallery:
+    READS = frozenset({"entries", "version"})  # as PollBoard.READS
+
     def __init__(self, is_presenter):
         self._is_presenter = is_presenter  # key → bool (the poll board's check)
         self._lock = threading.Lock()

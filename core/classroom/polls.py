@@ -66,6 +66,10 @@ class _Poll:
 
 
 class PollBoard:
+    # What only reads the board (methods and attributes): a web replica of a cluster may answer these
+    # from what it read within core.classroom.shared.READ_SECONDS; every other method writes.
+    READS = frozenset({"is_presenter", "current", "get", "vote_of", "tally_csv", "key", "presenter_seen"})
+
     def __init__(self, key: str | None = None):
         self.key = key or os.environ.get(KEY_ENV) or secrets.token_urlsafe(18)
         self._lock = threading.Lock()

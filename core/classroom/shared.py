@@ -7,11 +7,18 @@ detached Ray actor, ``ClassroomActor``, and each replica holds ``Shared`` proxie
 methods and attributes (every call is one actor call; the board's rules run there, unchanged). The
 presenter key is the one the first replica passes (RESIDUAL_LAB_PRESENTER_KEY, the same on every
 replica, or the board's random one, which every replica then reads from the actor).
+
+Reads (the classes' ``READS``) are answered from what this replica read within ``READ_SECONDS``: every
+page run of every student asks the board and the gallery four to six times (is this the presenter,
+the open poll, when a presenter was seen, the entries), and each actor call cost a replica 1-2 ms of
+CPU. A write through this replica drops what it read, so a session sees its own vote at once; another
+replica's write shows within ``READ_SECONDS``, well inside the students' poll (STUDENT_SECONDS).
 """
 
 from __future__ import annotations
 
 import threading
+import time
 
 from core.training.cluster import NAMESPACE, REGISTRY_RESTARTS, connect  # first: it prepares Ray's import
 
@@ -41,22 +48,59 @@ class ClassroomActor:
         setattr(self.objects[target], name, value)
 
 
+READ_SECONDS = 1.0  # how old a read this replica answers from its own copy may be
+
+
 class Shared:
     """A proxy for the actor's ``target`` object of class ``cls``: its methods are actor calls, its
-    other attributes are read (and written) in the actor."""
+    other attributes are read (and written) in the actor; ``cls.READS`` are answered from this proxy's
+    reads of the last ``READ_SECONDS`` (by name and arguments), which any write here drops.
+    ``fetch`` (ray.get) and ``clock`` are the tests' to replace."""
 
-    def __init__(self, actor, target: str, cls: type):
-        object.__setattr__(self, "_actor", actor)
-        object.__setattr__(self, "_target", target)
-        object.__setattr__(self, "_methods", {n for n in dir(cls) if callable(getattr(cls, n, None))})
+    def __init__(self, actor, target: str, cls: type, fetch=ray.get, clock=time.monotonic):
+        for k, v in {"_actor": actor, "_target": target, "_reads": cls.READS, "_fetch": fetch, "_clock": clock,
+                     "_methods": {n for n in dir(cls) if callable(getattr(cls, n, None))},
+                     "_seen": {}, "_writes": [0], "_lock": threading.Lock()}.items():
+            object.__setattr__(self, k, v)
+
+    def _read(self, key: tuple, ask):
+        now = self._clock()
+        with self._lock:
+            hit, writes = self._seen.get(key), self._writes[0]
+        if hit is not None and now - hit[0] < READ_SECONDS:
+            return hit[1]
+        value = self._fetch(ask())
+        with self._lock:
+            if self._writes[0] == writes:  # no write here began meanwhile: the value may be older than it
+                self._seen[key] = (now, value)
+        return value
+
+    def _write(self, ask):
+        with self._lock:
+            self._seen.clear()
+            self._writes[0] += 1
+        try:
+            return ask()
+        finally:
+            with self._lock:
+                self._seen.clear()
+                self._writes[0] += 1
 
     def __getattr__(self, name: str):
-        if name in self._methods:
-            return lambda *a, **k: ray.get(self._actor.call.remote(self._target, name, *a, **k))
-        return ray.get(self._actor.get.remote(self._target, name))
+        actor, target = self._actor, self._target
+        if name not in self._methods:
+            if name in self._reads:
+                return self._read((name,), lambda: actor.get.remote(target, name))
+            return self._fetch(actor.get.remote(target, name))
+        if name in self._reads:
+            def read(*a, **k):
+                value = self._read((name, a, tuple(sorted(k.items()))), lambda: actor.call.remote(target, name, *a, **k))
+                return list(value) if isinstance(value, list) else value  # a caller's own list
+            return read
+        return lambda *a, **k: self._write(lambda: self._fetch(actor.call.remote(target, name, *a, **k)))
 
     def __setattr__(self, name: str, value) -> None:
-        self._actor.set.remote(self._target, name, value)
+        self._write(lambda: self._actor.set.remote(self._target, name, value))
 
 
 _SHARED: tuple[Shared, Shared] | None = None
