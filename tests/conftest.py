@@ -14,8 +14,16 @@ import pytest
 # Worker processes and registry threads still set their own counts (threads_per_job).
 os.environ.setdefault("OMP_NUM_THREADS", "1")
 
+
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+
+# Ray reads its settings once, when it is first imported, and any test file may import it first
+# (collection imports them all, in each xdist process): tests/test_cluster.py's cluster settings go
+# into this process's environment before any of them.
+from tests.ray_env import LOOPBACK  # noqa: E402
+
+os.environ.update(LOOPBACK)
 
 
 @pytest.fixture(scope="session")

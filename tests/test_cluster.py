@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import json
 import os
-import secrets
 import shutil
 import signal
 import subprocess
@@ -19,13 +18,8 @@ import time
 
 import pytest
 
-# Ray picks the machine's network address even when told 127.0.0.1; without "cluster mode" (its own
-# switch, meant for laptops) it binds every server to the loopback address instead. Read when Ray is
-# imported: set first. And Ray's token authentication, with a token of this run (as scripts/cluster.sh).
-LOOPBACK = {"RAY_ENABLE_WINDOWS_OR_OSX_CLUSTER": "0", "RAY_USAGE_STATS_ENABLED": "0", "RAY_ENABLE_AUTO_CONNECT": "0",
-            "RAY_AUTH_MODE": "token",
-            "RAY_AUTH_TOKEN": secrets.token_hex(32)}
-os.environ.update(LOOPBACK)
+from tests.ray_env import LOOPBACK  # (tests/conftest.py has put it in os.environ already)
+
 ray = pytest.importorskip("ray")
 
 from core.training.engine import TrainConfig  # noqa: E402
@@ -38,21 +32,28 @@ RAY = str(ROOT / ".venv" / "bin" / "ray") if (ROOT / ".venv" / "bin" / "ray").ex
 
 @pytest.fixture(scope="module")
 def cluster():
+    from ray._private import ray_constants
+
+    # Read when Ray was first imported (tests/conftest.py sets it before any test file can): on, the
+    # driver would look for this loopback cluster at the machine's network address until the timeout.
+    assert not ray_constants.ENABLE_RAY_CLUSTER, "Ray was imported before tests.ray_env.LOOPBACK was set"
     port = free_port()
     tmp = tempfile.mkdtemp(prefix="rl-ray-")
     env = {**os.environ, **LOOPBACK}
-    subprocess.run([RAY, "start", "--head", f"--port={port}", "--num-cpus=2", "--include-dashboard=false",
-                    "--disable-usage-stats", f"--temp-dir={tmp}", "--node-ip-address=127.0.0.1"],
-                   env=env, check=True, capture_output=True, timeout=120)
-    address = f"127.0.0.1:{port}"
-    from core.training.cluster import connect
+    try:
+        subprocess.run([RAY, "start", "--head", f"--port={port}", "--num-cpus=2", "--include-dashboard=false",
+                        "--disable-usage-stats", f"--temp-dir={tmp}", "--node-ip-address=127.0.0.1"],
+                       env=env, check=True, capture_output=True, timeout=120)
+        address = f"127.0.0.1:{port}"
+        from core.training.cluster import connect
 
-    connect(address)
-    yield address
-    time.sleep(0.5)
-    ray.shutdown()
-    stop_cluster(tmp)
-    shutil.rmtree(tmp, ignore_errors=True)
+        connect(address)
+        yield address
+    finally:  # a cluster that started but could not be joined is ended too
+        time.sleep(0.5)
+        ray.shutdown()
+        stop_cluster(tmp)
+        shutil.rmtree(tmp, ignore_errors=True)
 
 
 def stop_cluster(tmp: str) -> None:
