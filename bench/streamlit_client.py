@@ -4,8 +4,11 @@ It does what the browser's Streamlit frontend does, in a few hundred microsecond
 message: opens ``/_stcore/stream``, asks for a page (``BackMsg.rerun_script`` with the URL's path
 and query), reads the ``ForwardMsg`` deltas, presses a button (a rerun whose ``WidgetStates`` holds
 the button's trigger), reruns ``st.fragment(run_every=…)`` fragments when the server asks
-(``ForwardMsg.auto_rerun``: polling is driven by the client, as in the browser), and records when
-things it waits for arrived. Used by bench/classroom_load.py and by the CI load test.
+(``ForwardMsg.auto_rerun``: polling is driven by the client, as in the browser), keeps the browser's
+message cache (Streamlit's frontend ``ForwardMsgCache``: a delta of 10 kB or more that the server
+marks cacheable is kept, its hash is sent with every rerun, and the server then sends a reference
+instead of an unchanged chart again; an entry expires after ``max_cached_message_age`` runs of its
+fragment, or of the page), and records when things it waits for arrived. Used by bench/classroom_load.py and by the CI load test.
 """
 
 from __future__ import annotations
@@ -40,6 +43,8 @@ class Seen:
     every_text: set[str] = field(default_factory=set)  # every distinct such text seen since the click
     last_chart: dict | None = None  # the newest chart with curve points (Plotly figure JSON)
     load_time: float | None = None  # the page's first full run, from connect to script_finished
+    cache_refs: int = 0  # elements the server sent as a reference to this client's message cache
+    cache_misses: int = 0  # references to a message no longer cached here
 
 
 class Student:
@@ -62,6 +67,9 @@ class Student:
         self._t_open: float | None = None
         self._run_texts: list[str] = []
         self._done_text, self._done_count = None, 1
+        self._cache: dict[str, list] = {}  # hash → [serialized message, run count when last used, fragment id]
+        self._runs = 0  # script runs finished (the frontend's scriptRunCount)
+        self._max_age = 2  # new_session.config.max_cached_message_age
 
     # ---- protocol ----
     def _rerun(self, widgets: list[WidgetState] = (), fragment_id: str = "", auto: bool = False) -> None:
@@ -73,6 +81,7 @@ class Student:
         cs.fragment_id = fragment_id
         cs.is_auto_rerun = auto
         cs.widget_states.widgets.extend([*self._values.values(), *widgets])
+        cs.cached_message_hashes.extend(self._cache)
         self.ws.send(msg.SerializeToString())
 
     def _handle(self, raw: bytes) -> None:
@@ -82,8 +91,23 @@ class Student:
         self.seen.bytes += len(raw)
         kind = fm.WhichOneof("type")
         now = time.perf_counter()
+        if kind == "ref_hash":  # an element this client holds: the frontend takes it from its cache
+            entry = self._cache.get(fm.ref_hash)
+            if entry is None:  # expired here after the rerun named it (the frontend would fetch it)
+                self.seen.cache_misses += 1
+                return
+            entry[1] = self._runs
+            self.seen.cache_refs += 1
+            fm = ForwardMsg()
+            fm.ParseFromString(entry[0])
+            kind = fm.WhichOneof("type")
+        elif fm.metadata.cacheable and fm.hash and fm.hash not in self._cache:
+            self._cache[fm.hash] = [raw, self._runs, fm.delta.fragment_id]
+        elif fm.hash in self._cache:
+            self._cache[fm.hash][1] = self._runs
         if kind == "new_session":  # a script run starts (fragment runs too: polling goes on)
             self._page_hash = fm.new_session.page_script_hash or self._page_hash
+            self._max_age = fm.new_session.config.max_cached_message_age
         elif kind == "navigation":  # the page st.navigation ran: later reruns name it by its hash
             self._page_hash = fm.navigation.page_script_hash or self._page_hash
         elif kind == "auto_rerun":
@@ -92,6 +116,12 @@ class Student:
         elif kind == "stop_auto_rerun":
             self._fragments.clear()
         elif kind == "script_finished":
+            if fm.script_finished != fm.FINISHED_EARLY_FOR_RERUN:  # the frontend's incrementRunCount
+                self._runs += 1
+                ran = fm.metadata.run.fragment_ids  # the fragments this run reran (none: the whole page)
+                for h, (_, used, fragment) in list(self._cache.items()):
+                    if (not ran or fragment in ran) and self._runs - used > self._max_age:
+                        del self._cache[h]
             self._finished.set()
             if self._done_text and self._click is not None and self.seen.done is None:
                 if sum(self._done_text in t for t in self._run_texts) >= self._done_count:
