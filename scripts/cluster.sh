@@ -82,7 +82,8 @@ trap cleanup EXIT INT TERM
 # took 60 s to load while a queue of runs drained. Measured with bench/cluster_load.py's class of 100
 # pressing the Lab's pair (one run each setting, 2 cores), first point p95 / completion / page load p95
 # while 100 distinct runs queue: nice 15: 1.7 s / 2.6x / 0.9 s; nice 5: 2.4 s / 2.2x / 0.45 s;
-# nice 0: 3.0 s / 2.1x / 2.0 s. On a node of its own the workers' niceness changes nothing.
+# nice 0: 3.0 s / 2.1x / 2.0 s; and the workers at 0 with the replicas at nice 3 (two runs): 3.4 s /
+# 1.66-1.9x / 31 s. On a node of its own the workers' niceness changes nothing.
 export RAY_worker_niceness=${RAY_worker_niceness:-5}
 # Every core for the cluster (not `nproc`: it answers OMP_NUM_THREADS, 1 under the benches).
 .venv/bin/ray start --head --node-ip-address=127.0.0.1 --port="$RAY_PORT" --num-cpus="$(getconf _NPROCESSORS_ONLN)" \
