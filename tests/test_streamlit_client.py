@@ -3,9 +3,10 @@ bundle): it keeps the deltas the server marks cacheable, names them in every rer
 reference as the element it names, and forgets an entry after ``max_cached_message_age`` runs of
 its fragment or of the whole page. Fed the server's own message types, no server needed."""
 
-from bench.streamlit_client import Student
 from streamlit.proto.BackMsg_pb2 import BackMsg
 from streamlit.proto.ForwardMsg_pb2 import ForwardMsg
+
+from bench.streamlit_client import Student
 
 
 class Wire:
