@@ -130,8 +130,11 @@ def card(s) -> str:
     size = t("lab.params", params=num(s.info.params)) if s.info else none
     progress = t("lab.progress", epoch=now["epoch"], epochs=s.task.epochs, step=num(now["step"]),
                  steps=num(s.info.total_steps), seconds=dec(s.elapsed, 1)) if s.info else none
-    scores = t("lab.scores", loss=none if now["loss"] is None else dec(now["loss"], 3), train=pct(now["train_error"]),
-               test=pct(now["test_error"]))
+    # The card's loss and training error are the newest record's, over its steps (one mini-batch when a
+    # run logs every step); a pair's verdict compares the last epoch's, and says so.
+    scores = t("lab.scores_one" if now["window"] == 1 else "lab.scores", loss=dec(now["loss"], 3),
+               train=pct(now["train_error"]), window=num(now["window"]),
+               test=pct(now["test_error"])) if now["window"] else t("lab.scores_none")
     return (f"**{label(s)}** :gray[:small[{size}]]  \n:{STATUS_COLOR[s.status]}[{status}] :gray[:small[· {progress}]]"
             f"  \n:small[{scores}]")
 

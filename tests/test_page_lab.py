@@ -14,7 +14,7 @@ from core.lessons.predictions import judge_lab_pair
 from core.training.data import DATA_ROOT
 from core.training.jobs import JobRegistry, default_registry
 from core.training.tasks import Limits
-from tests.apptest import chart_words, open_page
+from tests.apptest import chart_words, open_page, shown_text
 from tests.test_predictions import check_reveal
 from ui import i18n, runs
 from ui.figures.words import number
@@ -141,6 +141,16 @@ def test_pair_is_identical_but_for_the_skip_and_remove_drops_a_run():
     check_reveal(at, "en", "lab_pair", "lab", judge_lab_pair, "plain")  # the pair's own final training errors
     assert not at.radio(key="predict_lab_pair").disabled
     names = [runs.run_label(1, plain.task, "en"), runs.run_label(2, residual.task, "en")]
+    # The verdict compares the last epoch's training errors and says so; each card's training error is
+    # its newest record's, and says over how many steps (the two differ, and both are on screen).
+    shown = [m.value for m in at.markdown]
+    assert "In its last epoch" in shown_text(at)
+    for name, job in zip(names, (plain, residual)):
+        snap = job.snapshot()
+        window = snap.steps[-1].step - snap.steps[-2].step
+        phrase = "on the last mini-batch" if window == 1 else f"over the last {window} steps"
+        card = next(v for v in shown if v.startswith(f"**{name}**"))
+        assert phrase in card, card
     assert names == ["#1 Plain-8 · Adam 5 × 10⁻⁴ · no BN · seed 103", "#2 ResNet-8 · Adam 5 × 10⁻⁴ · no BN · seed 103"]
     data = {d["name"]: d for d in chart(at)["data"]}
     assert list(data) == names

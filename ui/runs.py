@@ -100,10 +100,14 @@ def series(snap: JobSnapshot, metric: str, x_axis: str, limit: int = MAX_POINTS)
 
 
 def latest(snap: JobSnapshot) -> dict[str, float | int | None]:
-    """The newest numbers of a run: step, epoch, loss, training and test error (None if not yet)."""
+    """The newest numbers of a run: step, epoch, loss, training and test error (None if not yet).
+    The loss and training error are the newest record's: over its last ``window`` steps, not the
+    epoch's (an EpochRecord's training error, what a pair's verdict compares)."""
     last, ep = (snap.steps[-1] if snap.steps else None), (snap.epochs[-1] if snap.epochs else None)
+    before = snap.steps[-2].step if len(snap.steps) > 1 else 0
     return {
         "step": last.step if last else 0,
+        "window": last.step - before if last else 0,
         "epoch": last.epoch if last else 0,
         "loss": last.loss if last else None,
         "train_error": last.train_error if last else None,
