@@ -8,7 +8,8 @@ the button's trigger), reruns ``st.fragment(run_every=…)`` fragments when the 
 message cache (Streamlit's frontend ``ForwardMsgCache``: a delta of 10 kB or more that the server
 marks cacheable is kept, its hash is sent with every rerun, and the server then sends a reference
 instead of an unchanged chart again; an entry expires after ``max_cached_message_age`` runs of its
-fragment, or of the page), and records when things it waits for arrived. Used by bench/classroom_load.py and by the CI load test.
+fragment, or of the page), and records when things it waits for arrived. Used by
+bench/classroom_load.py and by the CI load test.
 """
 
 from __future__ import annotations
@@ -101,10 +102,8 @@ class Student:
             fm = ForwardMsg()
             fm.ParseFromString(entry[0])
             kind = fm.WhichOneof("type")
-        elif fm.metadata.cacheable and fm.hash and fm.hash not in self._cache:
-            self._cache[fm.hash] = [raw, self._runs, fm.delta.fragment_id]
-        elif fm.hash in self._cache:
-            self._cache[fm.hash][1] = self._runs
+        elif fm.metadata.cacheable and fm.hash:  # kept, or its entry renewed (maybeCacheMessage)
+            self._cache.setdefault(fm.hash, [raw, self._runs, fm.delta.fragment_id])[1] = self._runs
         if kind == "new_session":  # a script run starts (fragment runs too: polling goes on)
             self._page_hash = fm.new_session.page_script_hash or self._page_hash
             self._max_age = fm.new_session.config.max_cached_message_age
