@@ -315,7 +315,7 @@ def main() -> None:
         out[name] = rows
     if "distinct" in parts:
         r = same_button("lab", 30, seeds=list(range(100, 130)), watch_s=60)
-        print(f"lab, 30 distinct configs: {r['saw_queue_place']}/30 saw their queue place, page load p95 "
+        print(f"lab, 30 distinct configs: {r['queued']}/30 saw their queue place, page load p95 "
               f"{r['load_p95_s']} s while the queue drains [goal ≤ 2 s], first points {r['got_first_point']}/30, "
               f"exceptions {r['exceptions']}", flush=True)
         out["distinct"] = r
