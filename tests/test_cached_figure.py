@@ -5,9 +5,11 @@ to the figure still reaches its dict."""
 from __future__ import annotations
 
 import json
+import threading
 
 import plotly.graph_objects as go
 import plotly.io as pio
+import pytest
 from streamlit.testing.v1 import AppTest
 
 from ui import training
@@ -74,3 +76,41 @@ def test_streamlit_draws_a_cached_figure_as_the_plain_one():
     specs = [el.proto.spec for el in at.get("plotly_chart")]
     assert len(specs) == 3 and len(specs[0]) > 10_000
     assert specs[0] == specs[1] == specs[2]
+
+
+def test_shared_builds_a_key_once_while_others_wait_for_it():
+    """Sessions asking for a key that is being built get the builder's value; none builds it again."""
+    key, started, release, calls = ("test_cached_figure", "single"), threading.Event(), threading.Event(), []
+
+    def build():
+        calls.append(threading.current_thread().name)
+        started.set()
+        release.wait(5)
+        return {"built_by": threading.current_thread().name}
+
+    got = {}
+    first = threading.Thread(target=lambda: got.setdefault("first", training.shared(key, build)), name="first")
+    first.start()
+    assert started.wait(5)
+    assert training.shared(("test_cached_figure", "other"), lambda: 7) == 7  # another key: not held up
+    others = [threading.Thread(target=lambda i=i: got.setdefault(i, training.shared(key, build)), name=f"o{i}")
+              for i in range(4)]
+    for t in others:
+        t.start()
+    release.set()
+    for t in [first, *others]:
+        t.join(5)
+    assert calls == ["first"]
+    assert all(v is got["first"] for v in got.values()) and len(got) == 5
+
+
+def test_shared_builds_again_after_a_failed_build():
+    key = ("test_cached_figure", "fails-once")
+
+    def boom():
+        raise RuntimeError("no figure")
+
+    with pytest.raises(RuntimeError):
+        training.shared(key, boom)
+    assert training.shared(key, lambda: "second") == "second"
+    assert training.shared(key, boom) == "second"
