@@ -10,6 +10,9 @@ gets Streamlit's own "page not found" and the home page, as ``/doesnotexist`` do
 
 ``ClassroomCookies`` (server/classroom.py): the presenter link's cookie and each browser's voter id.
 The presenter link is printed here, once, when the server starts.
+
+``preload()`` (server/preload.py) imports the pages' modules first and freezes them out of the
+garbage collector, whose full collections otherwise walked all of them and stalled the server.
 """
 
 import sys
@@ -20,7 +23,10 @@ from streamlit.starlette import App
 
 from core.classroom import current
 from server.classroom import ClassroomCookies
+from server.preload import preload
 from server.routing import NestedPageRedirect
+
+preload()
 
 app = App("app.py", middleware=[Middleware(NestedPageRedirect), Middleware(ClassroomCookies)])
 
