@@ -8,9 +8,10 @@ the GIL, every page and poll stalled behind it (30 students pressing the Lab's p
 4 s; gc.callbacks, bench/classroom_load.py's server). ``gc.freeze()`` moves what exists at that
 moment into a generation the collector skips: a full collection of what the class makes is left.
 
-The modules are the ``ui`` and ``core`` packages the pages import, except those that must not load
-before they are asked for: ``core.training.cluster`` and ``core.classroom.shared`` import Ray, which reads its settings at import
-(RAY_ADDRESS) and is only loaded for the cluster engine. The first student's page no longer pays
+The modules are the ``ui`` and ``core`` packages the pages import. ``core.training.cluster`` and
+``core.classroom.shared`` import Ray, which reads its settings (RAY_ADDRESS) at import: they are
+preloaded only by a server started for the Ray engine (RESIDUAL_LAB_ENGINE=ray, its settings in the
+environment), and stay unloaded on the embedded one. The first student's page no longer pays
 these imports either (about 1.5 s on 2 cores).
 """
 
@@ -22,16 +23,19 @@ import pkgutil
 
 import core
 import ui
+from core.training.engines import on_ray
 
-LAZY = {"core.training.cluster", "core.classroom.shared", "core.__main__"}  # loaded only when asked for (see above)
+RAY = {"core.training.cluster", "core.classroom.shared"}  # import Ray: only for the Ray engine
+NEVER = {"core.__main__"}  # the command line
 
 
 def modules() -> list[str]:
-    """Every module of the ``ui`` and ``core`` packages, but LAZY."""
+    """Every module of the ``ui`` and ``core`` packages but NEVER, and RAY only for the Ray engine."""
+    skip = NEVER | (set() if on_ray() else RAY)
     names = []
     for package in (core, ui):
         for info in pkgutil.walk_packages(package.__path__, f"{package.__name__}."):
-            if info.name not in LAZY:
+            if info.name not in skip:
                 names.append(info.name)
     return sorted(names)
 
