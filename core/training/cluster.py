@@ -56,6 +56,9 @@ HEARTBEAT_SECONDS = 5.0
 REPLICA_GONE = 30.0  # a replica silent this long (killed) has left: its sessions are detached
 CALL_TIMEOUT = 30.0  # a registry call that takes longer than this fails (the actor is down)
 FRESH_SECONDS = 0.2  # a replica asks the actor about a job at most this often, for all its sessions together
+# … and this often about a job that is about to draw its first point (running, or next in the queue: a
+# click waits for that point) or to end (a poll waits for that: ui.training.wait_for_the_end).
+EDGE_SECONDS = 0.03
 # A run's records go back in batches, one Ray object per batch: up to its first point (a click waits
 # for it), each record at once; then what arrives within BATCH_SECONDS together, and the end at once. One object
 # per record cost a Lab pair on digits (about 100 records, a record every 45 ms) 0.3-0.5 s of its
@@ -346,8 +349,9 @@ class RemoteJob:
 
     def snapshot(self) -> JobSnapshot:
         with self._lock:
-            if self._snap is not None and (self._snap.finished or time.monotonic() - self._checked < FRESH_SECONDS):
-                return self._snap  # every session of this replica shares one question per FRESH_SECONDS
+            snap = self._snap
+            if snap is not None and (snap.finished or time.monotonic() - self._checked < _max_age(snap)):
+                return snap  # every session of this replica shares one question per FRESH_SECONDS
             self._checked = time.monotonic()
             version = self._snap.version if self._snap is not None else -1
             try:
@@ -376,8 +380,16 @@ class RemoteJob:
         while not self.snapshot().finished:
             if end is not None and time.monotonic() >= end:
                 return False
-            time.sleep(0.1)
+            time.sleep(0.05)
         return True
+
+
+def _max_age(snap: JobSnapshot) -> float:
+    """How old a replica's answer about a job may be: EDGE_SECONDS about to draw its first point or to
+    end, else FRESH_SECONDS. (A queue of a hundred runs stays at FRESH_SECONDS: only the next starts.)"""
+    first = not (snap.steps or snap.task_progress) and snap.position <= 1
+    left = snap.seconds_left()
+    return EDGE_SECONDS if first or (left is not None and left < 2 * FRESH_SECONDS) else FRESH_SECONDS
 
 
 class RemoteRegistry:

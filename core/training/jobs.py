@@ -73,6 +73,13 @@ class JobSnapshot:
         # 100 % only once finished: the last step comes before the last epoch's test evaluation.
         return min(0.99, self.steps[-1].step / self.info.total_steps)
 
+    def seconds_left(self) -> float | None:
+        """How long a running job should still take at its pace so far (its elapsed time over the
+        work done); None while queued, finished, or before its first measure of progress."""
+        if self.status != "running" or self.elapsed <= 0 or self.progress <= 0:
+            return None
+        return self.elapsed * (1 - self.progress) / self.progress
+
 
 class Job:
     """One training run. Read it with ``snapshot()``; stop it with ``stop()``."""
