@@ -5,6 +5,7 @@ about a job at its edges (its first point, its end)."""
 from __future__ import annotations
 
 import dataclasses
+import threading
 
 import pytest
 
@@ -48,6 +49,31 @@ def test_a_poll_just_before_the_end_waits_for_it_and_one_long_before_does_not():
         assert job.snapshot().status == "done"
         # Nothing unfinished: nothing to wait for.
         assert not training.wait_for_the_end([job], [job.snapshot()], every=60.0)
+    finally:
+        reg.shutdown()
+
+
+def test_only_a_few_sessions_wait_for_one_jobs_end():
+    """A class woken at once by the end drew its pages one GIL slice at a time: END_WAITERS wait, the
+    rest poll as before."""
+    reg = JobRegistry(max_running=1, threads_per_job=1, warm=False)
+    try:
+        job = reg.submit(TrainConfig(depth=8, epochs=3, seed=822, log_every=1), "ana")
+        while not job.snapshot().steps:
+            job.wait(0.02)
+        results, gate = [], threading.Barrier(training.END_WAITERS + 3)
+
+        def poll():
+            gate.wait()
+            results.append(training.wait_for_the_end([job], [job.snapshot()], every=60.0))
+
+        threads = [threading.Thread(target=poll) for _ in range(training.END_WAITERS + 3)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join(120)
+        assert sorted(results) == [False] * 3 + [True] * training.END_WAITERS
+        assert job.snapshot().status == "done"
     finally:
         reg.shutdown()
 

@@ -300,20 +300,37 @@ def versions(snaps: Sequence[JobSnapshot]) -> tuple:
 
 
 END_WAIT = 0.9  # of a poll's interval: the longest a poll waits for its runs' end (< 1: no poll is missed)
+END_WAITERS = 2  # sessions of this server that wait for one job's end; the others poll as usual
+_WAITERS: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()  # job → its waiters' semaphore
 
 
 def wait_for_the_end(jobs_: Sequence[Job], snaps: Sequence[JobSnapshot], every: float) -> bool:
     """Where every unfinished run should end before the next poll, ``every`` s from now, wait for
     that end here (at most END_WAIT × ``every``): the page says "done" when training does, not up to
-    a poll later (0.8 s; on average half of it). True if it waited."""
+    a poll later (0.8 s; on average half of it). True if it waited.
+
+    At most END_WAITERS sessions of this server wait for one job: what a class needs is that the first
+    of them sees the end at once; a whole class woken by one event would redraw its hundred pages
+    together instead of as their polls come. The others see the end at their own next poll."""
     left = [s.seconds_left() for s in snaps if not s.finished]
     if not left or None in left or max(left) >= every:
         return False
-    budget, t0 = END_WAIT * every, time.perf_counter()
-    for job, snap in zip(jobs_, snaps):
-        if not snap.finished:
+    waiting = [j for j, s in zip(jobs_, snaps) if not s.finished]
+    with _FRAMES_LOCK:
+        gates = [_WAITERS.setdefault(j, threading.BoundedSemaphore(END_WAITERS)) for j in waiting]
+    taken = []
+    try:
+        for gate in gates:
+            if not gate.acquire(blocking=False):
+                return False
+            taken.append(gate)
+        budget, t0 = END_WAIT * every, time.perf_counter()
+        for job in waiting:
             job.wait(max(0.0, budget - (time.perf_counter() - t0)))
-    return True
+        return True
+    finally:
+        for gate in taken:
+            gate.release()
 
 
 def live(key: str, draw: Callable[[list[JobSnapshot]], None], every: float = POLL_SECONDS) -> None:
