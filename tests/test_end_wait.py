@@ -18,7 +18,8 @@ INFO = RunInfo("ResNet-8", 1000, (), "cpu", 1, 10, 40)
 
 
 def snap(status="running", steps=0, elapsed=2.0, position=0, **kw) -> JobSnapshot:
-    records = tuple(StepRecord(i, 1 + (i - 1) // 10, 1.0, 0.5, elapsed * i / max(steps, 1), ()) for i in range(1, steps + 1))
+    records = tuple(StepRecord(i, 1 + (i - 1) // 10, 1.0, 0.5, elapsed * i / max(steps, 1), ())
+                    for i in range(1, steps + 1))
     return JobSnapshot("job-1", TrainConfig(), status, position, INFO if steps or status == "running" else None,
                        records, (), None, None, 1, elapsed, **kw)
 
@@ -81,8 +82,8 @@ def test_only_a_few_sessions_wait_for_one_jobs_end():
 def test_a_replica_asks_often_only_about_a_job_at_its_first_point_or_its_end():
     cluster = pytest.importorskip("core.training.cluster")
     edge, fresh = cluster.EDGE_SECONDS, cluster.FRESH_SECONDS
-    assert cluster._max_age(snap(steps=0)) == edge  # running, no point yet: a click waits for it
-    assert cluster._max_age(snap("queued", position=1, elapsed=0.0)) == edge  # starts next
-    assert cluster._max_age(snap("queued", position=2, elapsed=0.0)) == fresh  # a queue stays cheap
+    assert cluster._max_age(snap(steps=0, elapsed=0.3)) == edge  # just started, no point yet: a click waits
+    assert cluster._max_age(snap(steps=0, elapsed=30.0)) == fresh  # a task that reports nothing until its end
+    assert cluster._max_age(snap("queued", position=1, elapsed=0.0)) == fresh  # a queue stays cheap
     assert cluster._max_age(snap(steps=10, elapsed=2.0)) == fresh  # 6 s to go
     assert cluster._max_age(snap(steps=39, elapsed=3.9)) == edge  # 0.1 s to go

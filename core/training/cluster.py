@@ -56,8 +56,8 @@ HEARTBEAT_SECONDS = 5.0
 REPLICA_GONE = 30.0  # a replica silent this long (killed) has left: its sessions are detached
 CALL_TIMEOUT = 30.0  # a registry call that takes longer than this fails (the actor is down)
 FRESH_SECONDS = 0.2  # a replica asks the actor about a job at most this often, for all its sessions together
-# … and this often about a job that is about to draw its first point (running, or next in the queue: a
-# click waits for that point) or to end (a poll waits for that: ui.training.wait_for_the_end).
+# … and this often about a job that has just started and not drawn a point yet (a click waits for that
+# point) or is about to end (a poll waits for that: ui.training.wait_for_the_end).
 EDGE_SECONDS = 0.03
 # A run's records go back in batches, one Ray object per batch: up to its first point (a click waits
 # for it), each record at once; then what arrives within BATCH_SECONDS together, and the end at once. One object
@@ -385,9 +385,10 @@ class RemoteJob:
 
 
 def _max_age(snap: JobSnapshot) -> float:
-    """How old a replica's answer about a job may be: EDGE_SECONDS about to draw its first point or to
-    end, else FRESH_SECONDS. (A queue of a hundred runs stays at FRESH_SECONDS: only the next starts.)"""
-    first = not (snap.steps or snap.task_progress) and snap.position <= 1
+    """How old a replica's answer about a job may be: EDGE_SECONDS in its first seconds of running
+    before a point, and near its end; else FRESH_SECONDS (a queue, however long, and a task that
+    reports nothing until its result: asked 5 times a second, not 33)."""
+    first = snap.status == "running" and not (snap.steps or snap.task_progress) and snap.elapsed < 2.0
     left = snap.seconds_left()
     return EDGE_SECONDS if first or (left is not None and left < 2 * FRESH_SECONDS) else FRESH_SECONDS
 
