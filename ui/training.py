@@ -302,6 +302,7 @@ def versions(snaps: Sequence[JobSnapshot]) -> tuple:
 END_WAIT = 0.9  # of a poll's interval: the longest a poll waits for its runs' end (< 1: no poll is missed)
 END_WAITERS = 2  # sessions of this server that wait for one job's end; the others poll as usual
 _WAITERS: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()  # job → its waiters' semaphore
+_WAITERS_LOCK = threading.Lock()
 
 
 def wait_for_the_end(jobs_: Sequence[Job], snaps: Sequence[JobSnapshot], every: float) -> bool:
@@ -316,7 +317,7 @@ def wait_for_the_end(jobs_: Sequence[Job], snaps: Sequence[JobSnapshot], every: 
     if not left or None in left or max(left) >= every:
         return False
     waiting = [j for j, s in zip(jobs_, snaps) if not s.finished]
-    with _FRAMES_LOCK:
+    with _WAITERS_LOCK:
         gates = [_WAITERS.setdefault(j, threading.BoundedSemaphore(END_WAITERS)) for j in waiting]
     taken = []
     try:

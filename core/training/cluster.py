@@ -62,7 +62,7 @@ EDGE_SECONDS = 0.03
 # A run's records go back in batches, one Ray object per batch: up to its first point (a click waits
 # for it), each record at once; then what arrives within BATCH_SECONDS together, and the end at once. One object
 # per record cost a Lab pair on digits (about 100 records, a record every 45 ms) 0.3-0.5 s of its
-# 2.3 s (bench: the same pair alone on each engine); the replicas ask every FRESH_SECONDS anyway.
+# 2.3 s (measured: the same pair alone on each engine, no web); the replicas ask every FRESH_SECONDS anyway.
 BATCH_SECONDS = 0.1
 
 
