@@ -34,8 +34,9 @@ def no_leftover_jobs():
 
 @pytest.fixture
 def small_registry(monkeypatch):
-    """A registry that trains one run at a time and cuts every run at 1.5 s of wall time."""
-    reg = JobRegistry(max_running=1, limits=Limits(max_seconds=1.5), warm=False)
+    """A registry that trains one run at a time and cuts every run at 4 s of wall time (long enough for
+    two page runs under a loaded CI machine to happen while the first run still holds the slot)."""
+    reg = JobRegistry(max_running=1, limits=Limits(max_seconds=4.0), warm=False)
     monkeypatch.setattr(core.training.jobs, "_DEFAULT", reg)
     yield reg
     reg.shutdown()
@@ -220,11 +221,12 @@ def test_wall_time_cap_and_queue_position(small_registry):
     at.button(key="lab_train").click().run()
     at.number_input(key="lab_seed").set_value(107).run()
     at.button(key="lab_train").click().run()  # one run at a time here: the second one waits
+    assert jobs(at)[0].snapshot().status == "running", "the first run ended before the second click"
     waiting = i18n.text("en", "live.queued", name=runs.run_label(2, jobs(at)[1].task, "en"), position=1)
     assert waiting in [i.value for i in at.info]
     assert ":blue[waiting: number 1 in the queue]" in statuses(at)
     poll(at, finished, timeout=60)
-    cap = i18n.text("en", "error.time_limit", seconds="1.5")
+    cap = i18n.text("en", "error.time_limit", seconds="4")
     shown = [e.value for e in at.error]
     assert [s for s in shown if s.endswith(cap)] and len(shown) == 2  # both runs hit the cap
     assert statuses(at) == [":gray[stopped]"] * 2
