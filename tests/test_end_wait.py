@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import dataclasses
 import threading
+import time
 
 import pytest
 
@@ -24,6 +25,19 @@ def snap(status="running", steps=0, elapsed=2.0, position=0, **kw) -> JobSnapsho
                        records, (), None, None, 1, elapsed, **kw)
 
 
+def paced(job, below: float, timeout: float = 120.0) -> JobSnapshot:
+    """The job's snapshot once it runs at a pace that ends it within ``below`` s: its first steps
+    include the worker's start, and a pace from them alone says minutes (1.2 s for step 1 of 1,400)."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        now = job.snapshot()
+        assert now.status in ("queued", "running"), now.status
+        if now.seconds_left() is not None and now.seconds_left() < below:
+            return now
+        job.wait(0.05)
+    raise AssertionError(f"no pace below {below} s in {timeout} s")
+
+
 def test_seconds_left_is_the_pace_so_far_and_none_when_there_is_no_pace():
     assert snap(steps=10, elapsed=2.0).seconds_left() == pytest.approx(6.0)  # 10 of 40 steps in 2 s: 30 more
     assert snap(steps=30, elapsed=3.0).seconds_left() == pytest.approx(1.0)
@@ -38,10 +52,7 @@ def test_a_poll_just_before_the_end_waits_for_it_and_one_long_before_does_not():
     reg = JobRegistry(max_running=1, threads_per_job=1, warm=False)
     try:
         job = reg.submit(TrainConfig(depth=8, epochs=2, seed=821, log_every=1), "ana")
-        while not job.snapshot().steps:  # its pace is known from the first step
-            job.wait(0.02)
-        now = job.snapshot()
-        assert now.status == "running" and now.seconds_left() is not None
+        now = paced(job, below=30.0)  # its pace is known, and says it ends well before a minute
         # A poll 0.01 s apart is not near the end: no wait, the run still trains.
         assert not training.wait_for_the_end([job], [now], every=0.01)
         assert not job.snapshot().finished
@@ -56,25 +67,31 @@ def test_a_poll_just_before_the_end_waits_for_it_and_one_long_before_does_not():
 
 def test_only_a_few_sessions_wait_for_one_jobs_end():
     """A class woken at once by the end drew its pages one GIL slice at a time: END_WAITERS wait, the
-    rest poll as before."""
+    rest poll as before. The run is long and ends by Stop once the others have returned, so that the
+    waiters are still waiting while every poll asks (a run that ended first let all of them through,
+    or none: CI's loaded machine saw both)."""
     reg = JobRegistry(max_running=1, threads_per_job=1, warm=False)
     try:
-        job = reg.submit(TrainConfig(depth=8, epochs=3, seed=822, log_every=1), "ana")
-        while not job.snapshot().steps:
-            job.wait(0.02)
+        job = reg.submit(TrainConfig(depth=8, epochs=60, seed=822, log_every=1), "ana")
+        now = paced(job, below=300.0)
         results, gate = [], threading.Barrier(training.END_WAITERS + 3)
 
         def poll():
             gate.wait()
-            results.append(training.wait_for_the_end([job], [job.snapshot()], every=60.0))
+            results.append(training.wait_for_the_end([job], [now], every=600.0))
 
         threads = [threading.Thread(target=poll) for _ in range(training.END_WAITERS + 3)]
         for t in threads:
             t.start()
+        deadline = time.monotonic() + 60
+        while len(results) < 3 and time.monotonic() < deadline:
+            time.sleep(0.01)
+        assert results == [False] * 3 and not job.snapshot().finished  # three polled; two still wait
+        job.stop()
         for t in threads:
             t.join(120)
         assert sorted(results) == [False] * 3 + [True] * training.END_WAITERS
-        assert job.snapshot().status == "done"
+        assert job.snapshot().status == "stopped"
     finally:
         reg.shutdown()
 
