@@ -27,7 +27,7 @@ def snap(status="running", steps=0, elapsed=2.0, position=0, **kw) -> JobSnapsho
 
 def paced(job, below: float, timeout: float = 120.0) -> JobSnapshot:
     """The job's snapshot once it runs at a pace that ends it within ``below`` s: its first steps
-    include the worker's start, and a pace from them alone says minutes (1.2 s for step 1 of 1,400)."""
+    include the worker's start, and a pace from them alone says minutes (1.2 s for step 1 of 720: 14 min)."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         now = job.snapshot()
