@@ -351,7 +351,7 @@ class RemoteJob:
         with self._lock:
             snap = self._snap
             if snap is not None and (snap.finished or time.monotonic() - self._checked < _max_age(snap)):
-                return snap  # every session of this replica shares one question per FRESH_SECONDS
+                return snap  # every session of this replica shares one question per _max_age(snap)
             self._checked = time.monotonic()
             version = self._snap.version if self._snap is not None else -1
             try:
